@@ -1,0 +1,55 @@
+"""Error types. Every failure a user can cause or meet maps to one of these.
+
+A FeedError belongs to one feed: the pipeline records it and goes on with the others.
+Anything that is not an AggregatorError is a bug and propagates.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class AggregatorError(Exception):
+    """Base of the errors the CLI reports without a traceback."""
+
+
+class ConfigError(AggregatorError):
+    def __init__(self, message: str, line: int | None = None) -> None:
+        self.line = line
+        self.message = message
+        where = f"line {line}: " if line is not None else ""
+        super().__init__(f"config: {where}{message}")
+
+
+class StoreError(AggregatorError):
+    def __init__(self, message: str) -> None:
+        super().__init__(f"store: {message}")
+
+
+class PublishError(AggregatorError):
+    def __init__(self, message: str) -> None:
+        super().__init__(f"publish: {message}")
+
+
+class FeedErrorKind(StrEnum):
+    NETWORK = "network"
+    TIMEOUT = "timeout"
+    TLS = "tls"
+    HTTP_4XX = "http_4xx"
+    GONE = "gone"
+    RATE_LIMITED = "rate_limited"
+    HTTP_5XX = "http_5xx"
+    TOO_LARGE = "too_large"
+    EMPTY = "empty"
+    NOT_A_FEED = "not_a_feed"
+    PARSE = "parse"
+
+
+class FeedError(AggregatorError):
+    """A failure of one feed, classified once, where it happens."""
+
+    def __init__(self, kind: FeedErrorKind, message: str, *, retry_after: float | None = None):
+        self.kind = kind
+        self.message = message
+        self.retry_after = retry_after
+        super().__init__(f"{kind.value}: {message}")

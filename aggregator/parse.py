@@ -1,0 +1,185 @@
+"""parse: bytes + HTTP headers -> ParsedFeed. Pure; the only feedparser import.
+
+feedparser reads RSS 0.9x/1.0/2.0 and Atom 0.3/1.0. It is given a BytesIO, never a URL
+or raw bytes: given bytes or a str it may treat the document as a file name and open it.
+Its sanitiser and relative-URL resolver are off: normalise does both with nh3, once.
+JSON Feed 1.0/1.1, which feedparser 6 does not read, is handled here.
+"""
+
+from __future__ import annotations
+
+import calendar
+import html
+import io
+import json
+import re
+import time
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import feedparser
+
+from aggregator.errors import FeedError, FeedErrorKind
+from aggregator.records import ParsedEntry, ParsedFeed
+
+_HTML_START = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html)[\s>]", re.I | re.S)
+_JSON_FEED_VERSION = "https://jsonfeed.org/version/"
+
+
+def parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
+    """Parse one feed document. Raises FeedError(PARSE or NOT_A_FEED)."""
+    content_type = headers.get("content-type", "").lower()
+    if "json" in content_type or body.lstrip()[:1] == b"{":
+        return _parse_json_feed(body)
+    try:
+        result = feedparser.parse(
+            io.BytesIO(body),
+            response_headers={k.lower(): v for k, v in headers.items()} | {"content-location": url},
+            sanitize_html=False,
+            resolve_relative_uris=False,
+        )
+    except Exception as exc:  # feedparser on hostile bytes: a parse failure of this feed
+        raise FeedError(FeedErrorKind.PARSE, f"feedparser failed: {type(exc).__name__}: {exc}")
+    version = result.get("version") or ""
+    if not version:
+        if _HTML_START.match(body[:4096]):
+            raise FeedError(FeedErrorKind.NOT_A_FEED, "an HTML page, not a feed")
+        if result.get("bozo"):
+            raise FeedError(FeedErrorKind.PARSE, f"not well-formed: {result.get('bozo_exception')}")
+        raise FeedError(FeedErrorKind.NOT_A_FEED, "no RSS, Atom or JSON Feed found")
+    feed = result.get("feed", {})
+    return ParsedFeed(
+        title=_text(feed.get("title_detail"), feed.get("title")),
+        link=feed.get("link") or None,
+        version=version,
+        entries=tuple(_entry(e) for e in result.get("entries", ())),
+    )
+
+
+def _entry(entry: Any) -> ParsedEntry:
+    content = _best_content(entry.get("content") or ())
+    summary = _html(entry.get("summary_detail"), entry.get("summary"))
+    author = entry.get("author") or None
+    return ParsedEntry(
+        guid=_clean_str(entry.get("id")),
+        link=_clean_str(entry.get("link")),
+        title=_html(entry.get("title_detail"), entry.get("title")),
+        summary_html=summary,
+        content_html=content,
+        author=author if isinstance(author, str) else None,
+        tags=tuple(t for t in (_tag(x) for x in entry.get("tags") or ()) if t),
+        # `in` checks: entry.get("updated_parsed") falls back to the published date.
+        published=_from_struct(entry["published_parsed"]) if "published_parsed" in entry else None,
+        updated=_from_struct(entry["updated_parsed"]) if "updated_parsed" in entry else None,
+    )
+
+
+def _html(detail: Any, value: Any) -> str | None:
+    """A text construct as HTML: plain text is escaped, (x)html kept as is."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    kind = detail.get("type", "") if isinstance(detail, Mapping) else ""
+    return html.escape(value, quote=False) if kind == "text/plain" else value
+
+
+def _text(detail: Any, value: Any) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    kind = detail.get("type", "") if isinstance(detail, Mapping) else ""
+    return value.strip() if kind == "text/plain" else html.unescape(re.sub(r"<[^>]*>", "", value))
+
+
+def _best_content(contents: Any) -> str | None:
+    best: str | None = None
+    for item in contents:
+        html_value = _html(item, item.get("value")) if isinstance(item, Mapping) else None
+        if html_value and (best is None or len(html_value) > len(best)):
+            best = html_value
+    return best
+
+
+def _tag(tag: Any) -> str | None:
+    if not isinstance(tag, Mapping):
+        return None
+    term = tag.get("label") or tag.get("term")
+    return term.strip() if isinstance(term, str) and term.strip() else None
+
+
+def _clean_str(value: Any) -> str | None:
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _from_struct(value: Any) -> datetime | None:
+    if not isinstance(value, time.struct_time):
+        return None
+    try:
+        return datetime.fromtimestamp(calendar.timegm(value), UTC)
+    except (OverflowError, ValueError, OSError):
+        return None
+
+
+# --- JSON Feed (https://jsonfeed.org/version/1.1) -------------------------------------------
+
+
+def _parse_json_feed(body: bytes) -> ParsedFeed:
+    try:
+        doc = json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        raise FeedError(FeedErrorKind.PARSE, f"invalid JSON: {exc}") from None
+    if not isinstance(doc, dict):
+        raise FeedError(FeedErrorKind.NOT_A_FEED, "JSON, but not a JSON Feed object")
+    version = doc.get("version")
+    if not isinstance(version, str) or not version.startswith(_JSON_FEED_VERSION):
+        raise FeedError(FeedErrorKind.NOT_A_FEED, "JSON without a JSON Feed `version`")
+    items = doc.get("items")
+    if not isinstance(items, list):
+        raise FeedError(FeedErrorKind.PARSE, "JSON Feed without an `items` list")
+    short = "json" + version.removeprefix(_JSON_FEED_VERSION).replace(".", "")
+    return ParsedFeed(
+        title=_clean_str(doc.get("title")),
+        link=_clean_str(doc.get("home_page_url")),
+        version=short,
+        entries=tuple(_json_item(item) for item in items if isinstance(item, dict)),
+    )
+
+
+def _json_item(item: dict[str, Any]) -> ParsedEntry:
+    guid = item.get("id")
+    content_html = _clean_str(item.get("content_html"))
+    content_text = _clean_str(item.get("content_text"))
+    if content_html is None and content_text is not None:
+        content_html = html.escape(content_text, quote=False)
+    summary = _clean_str(item.get("summary"))
+    title = _clean_str(item.get("title"))
+    tags = item.get("tags") if isinstance(item.get("tags"), list) else []
+    return ParsedEntry(
+        guid=str(guid).strip() or None if isinstance(guid, str | int) else None,
+        link=_clean_str(item.get("url")) or _clean_str(item.get("external_url")),
+        title=html.escape(title, quote=False) if title else None,
+        summary_html=html.escape(summary, quote=False) if summary else None,
+        content_html=content_html,
+        author=_json_author(item),
+        tags=tuple(t.strip() for t in tags if isinstance(t, str) and t.strip()),
+        published=_from_iso(item.get("date_published")),
+        updated=_from_iso(item.get("date_modified")),
+    )
+
+
+def _json_author(item: dict[str, Any]) -> str | None:
+    authors = item.get("authors")
+    candidates = authors if isinstance(authors, list) else [item.get("author")]  # 1.0: author
+    for author in candidates:
+        if isinstance(author, dict) and _clean_str(author.get("name")):
+            return _clean_str(author.get("name"))
+    return None
+
+
+def _from_iso(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return parsed.astimezone(UTC) if parsed.tzinfo else parsed.replace(tzinfo=UTC)

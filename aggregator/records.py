@@ -1,0 +1,234 @@
+"""Frozen records handed between the pipeline stages. No I/O here."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from aggregator.errors import FeedError, FeedErrorKind
+
+record = dataclass(frozen=True, slots=True, kw_only=True)
+
+
+# --- config -------------------------------------------------------------------------------
+
+
+@record
+class FeedSource:
+    """One source as the user wrote it in feeds.yaml."""
+
+    url: str
+    name: str
+    weight: float = 1.0
+    interval: timedelta = timedelta(hours=1)
+    tags: tuple[str, ...] = ()
+    include: tuple[re.Pattern[str], ...] = ()
+    exclude: tuple[re.Pattern[str], ...] = ()
+    line: int | None = None
+
+
+@record
+class FetchSettings:
+    user_agent: str
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    deadline: float = 60.0
+    max_bytes: int = 10 * 1024 * 1024
+    max_redirects: int = 5
+    workers: int = 8
+
+
+@record
+class ScoreSettings:
+    coverage_weight: float = 0.45
+    source_weight: float = 0.25
+    recency_weight: float = 0.30
+    half_life: timedelta = timedelta(hours=24)
+
+
+@record
+class PublishSettings:
+    title: str = "Aggregator: curated AI news"
+    subtitle: str = "Top stories, merged across sources and ranked by impact"
+    link: str = "http://localhost/"
+    author: str = "aggregator"
+    max_items: int = 50
+    window: timedelta = timedelta(days=3)
+    min_score: float = 0.0
+    related: int = 4
+
+
+@record
+class Config:
+    sources: tuple[FeedSource, ...]
+    store_url: str
+    output_dir: Path
+    fetch: FetchSettings
+    score: ScoreSettings = field(default_factory=ScoreSettings)
+    publish: PublishSettings = field(default_factory=PublishSettings)
+    dedupe_window: timedelta = timedelta(days=3)
+    path: Path | None = None
+
+
+# --- fetch and parse ------------------------------------------------------------------------
+
+
+@record
+class FeedState:
+    """What the store knows about a source between polls."""
+
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    last_fetched: datetime | None = None
+    last_success: datetime | None = None
+    next_due: datetime | None = None
+    error_count: int = 0
+    last_error_kind: str | None = None
+    last_error: str | None = None
+    title: str | None = None
+
+
+@record
+class FetchResult:
+    url: str
+    final_url: str
+    status: int
+    not_modified: bool
+    body: bytes
+    content_type: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@record
+class FeedUpdate:
+    """What one poll of one feed produced: a fetch result and its items, or an error."""
+
+    result: FetchResult | None = None
+    items: tuple[Item, ...] = ()
+    title: str | None = None
+    error: FeedError | None = None
+    seconds: float = 0.0
+
+
+@record
+class ParsedEntry:
+    guid: str | None
+    link: str | None
+    title: str | None
+    summary_html: str | None
+    content_html: str | None
+    author: str | None
+    tags: tuple[str, ...]
+    published: datetime | None
+    updated: datetime | None
+
+
+@record
+class ParsedFeed:
+    title: str | None
+    link: str | None
+    version: str
+    entries: tuple[ParsedEntry, ...]
+
+
+# --- normalised and stored ----------------------------------------------------------------
+
+
+@record
+class Item:
+    """A normalised entry, ready to store. `key` is its identity within its source."""
+
+    source_url: str
+    key: str
+    url: str | None
+    canonical_url: str | None
+    title: str
+    summary_html: str
+    content_html: str | None
+    text: str
+    author: str | None
+    tags: tuple[str, ...]
+    published: datetime
+    updated: datetime
+    dated: bool = True
+    content_hash: str
+
+
+@record
+class StoredEntry:
+    id: int
+    source_url: str
+    source_name: str
+    source_weight: float
+    key: str
+    url: str | None
+    canonical_url: str | None
+    title: str
+    summary_html: str
+    text: str
+    author: str | None
+    tags: tuple[str, ...]
+    published: datetime
+    updated: datetime
+    first_seen: datetime
+    story_id: str | None
+
+
+@record
+class Score:
+    value: float
+    components: tuple[tuple[str, float], ...]
+
+
+@record
+class Story:
+    id: str
+    members: tuple[StoredEntry, ...]
+    representative: StoredEntry
+    created: datetime
+    updated: datetime
+
+    @property
+    def source_names(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(m.source_name for m in self.members))
+
+    @property
+    def tags(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(t for m in self.members for t in m.tags))
+
+
+@record
+class ScoredStory:
+    story: Story
+    score: Score
+    related: tuple[Story, ...] = ()
+
+
+# --- reports ------------------------------------------------------------------------------
+
+
+@record
+class FeedReport:
+    url: str
+    name: str
+    status: str  # "ok", "not_modified" or "error"
+    new: int = 0
+    updated: int = 0
+    error_kind: FeedErrorKind | None = None
+    error: str | None = None
+    seconds: float = 0.0
+
+
+@record
+class RunReport:
+    feeds: tuple[FeedReport, ...]
+    stories: int = 0
+    published: int = 0
+
+    @property
+    def failed(self) -> tuple[FeedReport, ...]:
+        return tuple(f for f in self.feeds if f.status == "error")

@@ -1,0 +1,289 @@
+"""store: the only owner of a database session. Records in, records out.
+
+SQLite (WAL mode) by default; any SQLAlchemy URL works, PostgreSQL included. The schema is
+created and upgraded by Alembic migrations when the store opens. Each feed's entries and
+fetch state are written in one transaction, so a failure or a kill leaves either all of a
+feed's update or none of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from sqlalchemy import Engine, create_engine, event, select, update
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from aggregator.errors import StoreError
+from aggregator.records import FeedSource, FeedState, Item, Score, StoredEntry
+from aggregator.store.models import EntryRow, SourceRow, StoryRow
+
+__all__ = ["Store"]
+
+_MIGRATIONS = Path(__file__).parent / "migrations"
+_CHUNK = 500
+
+
+class Store:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        try:
+            self.engine = _create_engine(url)
+            self._migrate()
+        except (ArgumentError, NoSuchModuleError) as exc:
+            raise StoreError(f"bad database URL {url!r}: {exc}") from None
+        except OperationalError as exc:
+            raise StoreError(f"cannot open {url!r}: {exc.orig}") from None
+        self._session = sessionmaker(self.engine, expire_on_commit=False)
+
+    def _migrate(self) -> None:
+        cfg = AlembicConfig()
+        cfg.set_main_option("script_location", str(_MIGRATIONS))
+        with self.engine.begin() as connection:
+            cfg.attributes["connection"] = connection
+            command.upgrade(cfg, "head")
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # --- sources and fetch state --------------------------------------------------------
+
+    def sync_sources(self, sources: Sequence[FeedSource]) -> None:
+        """Create or update a row per configured source. Sources no longer configured keep
+        their row and entries: removing a line from feeds.yaml loses nothing."""
+        with self._session.begin() as session:
+            rows = {r.url: r for r in session.scalars(select(SourceRow))}
+            for source in sources:
+                row = rows.get(source.url)
+                if row is None:
+                    session.add(SourceRow(url=source.url, name=source.name, weight=source.weight,
+                                          tags=list(source.tags), error_count=0))
+                elif (row.name, row.weight, row.tags) != (source.name, source.weight,
+                                                          list(source.tags)):
+                    row.name, row.weight, row.tags = source.name, source.weight, list(source.tags)
+
+    def feed_states(self) -> dict[str, FeedState]:
+        with self._session() as session:
+            return {r.url: _state(r) for r in session.scalars(select(SourceRow))}
+
+    def save_items(
+        self, state: FeedState, items: Sequence[Item], *, now: datetime
+    ) -> tuple[int, int]:
+        """Store one feed's entries and its new fetch state in one transaction.
+        Returns (new, updated). A re-poll never duplicates; an edit updates in place."""
+        new = changed = 0
+        with self._session.begin() as session:
+            source = _source_row(session, state.url)
+            existing: dict[str, EntryRow] = {}
+            keys = [item.key for item in items]
+            for start in range(0, len(keys), _CHUNK):
+                chunk = keys[start:start + _CHUNK]
+                query = select(EntryRow).where(EntryRow.source_id == source.id,
+                                               EntryRow.key.in_(chunk))
+                existing.update((row.key, row) for row in session.scalars(query))
+            for item in items:
+                row = existing.get(item.key)
+                if row is None:
+                    session.add(_new_entry(source.id, item, now))
+                    new += 1
+                elif row.content_hash != item.content_hash:
+                    _update_entry(row, item, now)
+                    changed += 1
+            _apply_state(source, state)
+        return new, changed
+
+    def save_state(self, state: FeedState) -> None:
+        """Record a fetch that stored nothing: 304, or a classified failure."""
+        with self._session.begin() as session:
+            _apply_state(_source_row(session, state.url), state)
+
+    # --- stories ------------------------------------------------------------------------
+
+    def unassigned_entries(self) -> tuple[StoredEntry, ...]:
+        """Entries not yet in a story: what the last polls brought."""
+        return self._entries(EntryRow.story_id.is_(None))
+
+    def story_members(self, *, since: datetime) -> tuple[StoredEntry, ...]:
+        """Every member of every story that has an entry published since `since`: a story
+        is shown whole even when some of its members are older than the window."""
+        recent = select(EntryRow.story_id).where(EntryRow.published >= since,
+                                                 EntryRow.story_id.is_not(None))
+        return self._entries(EntryRow.story_id.in_(recent))
+
+    def _entries(self, condition: Any) -> tuple[StoredEntry, ...]:
+        query = (
+            select(EntryRow, SourceRow)
+            .join(SourceRow, EntryRow.source_id == SourceRow.id)
+            .where(condition)
+            .order_by(EntryRow.published, EntryRow.id)
+        )
+        with self._session() as session:
+            return tuple(_stored(e, s) for e, s in session.execute(query))
+
+    def entries_with_canonical_urls(self, urls: Iterable[str]) -> tuple[StoredEntry, ...]:
+        """Entries already in a story that share one of these canonical URLs, whatever their
+        age: an article re-shared a week later still joins its story."""
+        wanted = sorted(set(urls))
+        found: list[StoredEntry] = []
+        with self._session() as session:
+            for start in range(0, len(wanted), _CHUNK):
+                query = (
+                    select(EntryRow, SourceRow)
+                    .join(SourceRow, EntryRow.source_id == SourceRow.id)
+                    .where(EntryRow.canonical_url.in_(wanted[start:start + _CHUNK]),
+                           EntryRow.story_id.is_not(None))
+                )
+                found.extend(_stored(e, s) for e, s in session.execute(query))
+        return tuple(found)
+
+    def assign_stories(self, assignments: Mapping[int, str], *, now: datetime) -> None:
+        """Attach entries to stories, creating the stories that do not exist yet."""
+        if not assignments:
+            return
+        with self._session.begin() as session:
+            story_ids = sorted(set(assignments.values()))
+            known: set[str] = set()
+            for start in range(0, len(story_ids), _CHUNK):
+                chunk = story_ids[start:start + _CHUNK]
+                known.update(session.scalars(select(StoryRow.id).where(StoryRow.id.in_(chunk))))
+            session.add_all(StoryRow(id=s, created=now) for s in story_ids if s not in known)
+            session.flush()
+            for entry_id, story_id in assignments.items():
+                session.execute(
+                    update(EntryRow).where(EntryRow.id == entry_id).values(story_id=story_id)
+                )
+
+    def save_scores(self, scores: Mapping[str, Score], *, now: datetime) -> None:
+        with self._session.begin() as session:
+            for story_id, score in scores.items():
+                session.execute(
+                    update(StoryRow).where(StoryRow.id == story_id).values(
+                        score=score.value, components=dict(score.components), scored_at=now)
+                )
+
+    def story_created(self, story_ids: Iterable[str]) -> dict[str, datetime]:
+        wanted = sorted(set(story_ids))
+        result: dict[str, datetime] = {}
+        with self._session() as session:
+            for start in range(0, len(wanted), _CHUNK):
+                query = select(StoryRow.id, StoryRow.created).where(
+                    StoryRow.id.in_(wanted[start:start + _CHUNK]))
+                result.update((i, c) for i, c in session.execute(query))
+        return result
+
+    # --- export -------------------------------------------------------------------------
+
+    def export_entries(self) -> Iterator[dict[str, Any]]:
+        """One plain dict per stored entry, oldest first, streamed."""
+        query = (
+            select(EntryRow, SourceRow, StoryRow.score)
+            .join(SourceRow, EntryRow.source_id == SourceRow.id)
+            .outerjoin(StoryRow, EntryRow.story_id == StoryRow.id)
+            .order_by(EntryRow.id)
+            .execution_options(yield_per=1000)
+        )
+        with self._session() as session:
+            for entry, source, score in session.execute(query):
+                yield {
+                    "id": entry.id,
+                    "feed_url": source.url,
+                    "feed_name": source.name,
+                    "guid": entry.key,
+                    "url": entry.url,
+                    "canonical_url": entry.canonical_url,
+                    "title": entry.title,
+                    "author": entry.author,
+                    "tags": entry.tags,
+                    "published": _iso(entry.published),
+                    "updated": _iso(entry.updated),
+                    "first_seen": _iso(entry.first_seen),
+                    "story_id": entry.story_id,
+                    "score": score,
+                }
+
+
+def _create_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        db_path = url.split("///", 1)[1] if "///" in url else ""
+        if db_path and db_path != ":memory:":
+            try:
+                Path(db_path).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"cannot create the folder for {db_path}: {exc}") from None
+        engine = create_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _source_row(session: Session, url: str) -> SourceRow:
+    row = session.scalars(select(SourceRow).where(SourceRow.url == url)).one_or_none()
+    if row is None:
+        raise StoreError(f"unknown source {url} (sync_sources first)")
+    return row
+
+
+def _state(row: SourceRow) -> FeedState:
+    return FeedState(
+        url=row.url, etag=row.etag, last_modified=row.last_modified,
+        last_fetched=row.last_fetched, last_success=row.last_success, next_due=row.next_due,
+        error_count=row.error_count, last_error_kind=row.last_error_kind,
+        last_error=row.last_error, title=row.title,
+    )
+
+
+def _apply_state(row: SourceRow, state: FeedState) -> None:
+    row.etag, row.last_modified = state.etag, state.last_modified
+    row.last_fetched, row.last_success = state.last_fetched, state.last_success
+    row.next_due, row.error_count = state.next_due, state.error_count
+    row.last_error_kind, row.last_error = state.last_error_kind, state.last_error
+    row.title = state.title
+
+
+def _new_entry(source_id: int, item: Item, now: datetime) -> EntryRow:
+    return EntryRow(
+        source_id=source_id, key=item.key, url=item.url, canonical_url=item.canonical_url,
+        title=item.title, summary_html=item.summary_html, content_html=item.content_html,
+        text=item.text, author=item.author, tags=list(item.tags), published=item.published,
+        updated=item.updated, first_seen=now, content_hash=item.content_hash,
+    )
+
+
+def _update_entry(row: EntryRow, item: Item, now: datetime) -> None:
+    row.url, row.canonical_url = item.url, item.canonical_url
+    row.title, row.summary_html, row.content_html = item.title, item.summary_html, item.content_html
+    row.text, row.author, row.tags = item.text, item.author, list(item.tags)
+    row.content_hash = item.content_hash
+    if item.dated:  # an undated entry keeps the first-seen date it was given
+        row.published = item.published
+    # The edit is news: its `updated` moves forward even when the feed did not say so.
+    row.updated = item.updated if item.updated > row.updated else now
+
+
+def _stored(entry: EntryRow, source: SourceRow) -> StoredEntry:
+    return StoredEntry(
+        id=entry.id, source_url=source.url, source_name=source.name,
+        source_weight=source.weight, key=entry.key, url=entry.url,
+        canonical_url=entry.canonical_url, title=entry.title, summary_html=entry.summary_html,
+        text=entry.text, author=entry.author, tags=tuple(entry.tags or ()),
+        published=entry.published, updated=entry.updated, first_seen=entry.first_seen,
+        story_id=entry.story_id,
+    )
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
+
