@@ -32,22 +32,38 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--config", "config_path", type=click.Path(path_type=Path),
-              default=Path("feeds.yaml"), show_default=True, help="The feeds.yaml to use.")
-@click.option("--db", "db_url", metavar="URL",
-              help="SQLAlchemy database URL (default: aggregator.sqlite beside the config).")
-@click.option("--output", "output_dir", type=click.Path(path_type=Path),
-              help="Output folder (default: output/ beside the config).")
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    default=Path("feeds.yaml"),
+    show_default=True,
+    help="The feeds.yaml to use.",
+)
+@click.option(
+    "--db",
+    "db_url",
+    metavar="URL",
+    help="SQLAlchemy database URL (default: aggregator.sqlite beside the config).",
+)
+@click.option(
+    "--output",
+    "output_dir",
+    type=click.Path(path_type=Path),
+    help="Output folder (default: output/ beside the config).",
+)
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 @click.version_option(__version__, prog_name="aggregator")
 @click.pass_context
-def cli(ctx: click.Context, config_path: Path, db_url: str | None, output_dir: Path | None,
-        verbose: int) -> None:
+def cli(
+    ctx: click.Context, config_path: Path, db_url: str | None, output_dir: Path | None, verbose: int
+) -> None:
     """Poll RSS/Atom/JSON feeds, merge the same story across sources, score it, and
     republish one curated feed."""
     logging.basicConfig(
         level=[logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)],
-        format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(message)s",
+        stream=sys.stderr,
     )
     ctx.obj = {"config_path": config_path, "db_url": db_url, "output_dir": output_dir}
 
@@ -84,8 +100,13 @@ def _errors_to_exit_codes() -> Iterator[None]:
 @click.option("--once", is_flag=True, help="Poll the due sources once, publish, and exit.")
 @click.option("--all", "poll_all", is_flag=True, help="Poll every source now, due or not.")
 @click.option("--strict", is_flag=True, help="Exit 1 if any source failed.")
-@click.option("--tick", default=60, show_default=True, type=click.IntRange(5, 3600),
-              help="Service mode: seconds between checks for due sources.")
+@click.option(
+    "--tick",
+    default=60,
+    show_default=True,
+    type=click.IntRange(5, 3600),
+    help="Service mode: seconds between checks for due sources.",
+)
 @click.pass_context
 def run(ctx: click.Context, once: bool, poll_all: bool, strict: bool, tick: int) -> None:
     """Poll, process and publish: once (for cron), or as a long-running service."""
@@ -117,8 +138,10 @@ def check(ctx: click.Context) -> None:
     """Validate feeds.yaml; print `config: line N: ...` and exit 2 on an error."""
     with _errors_to_exit_codes():
         config = _config(ctx)
-        click.echo(f"config: ok: {len(config.sources)} sources, store {config.store_url}, "
-                   f"output {config.output_dir}")
+        click.echo(
+            f"config: ok: {len(config.sources)} sources, store {config.store_url}, "
+            f"output {config.output_dir}"
+        )
 
 
 @cli.group()
@@ -133,14 +156,18 @@ def export_entries(ctx: click.Context) -> None:
     with _errors_to_exit_codes():
         config = _config(ctx)
         store = Store(config.store_url)
-        out = click.get_text_stream("stdout")
+        out = sys.stdout
         for row in store.export_entries():
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
 @cli.command()
-@click.option("--output", "output_dir", type=click.Path(path_type=Path),
-              help="Output folder (default: the global --output, else ./output).")
+@click.option(
+    "--output",
+    "output_dir",
+    type=click.Path(path_type=Path),
+    help="Output folder (default: the global --output, else ./output).",
+)
 @click.pass_context
 def demo(ctx: click.Context, output_dir: Path | None) -> None:
     """Offline demo: serve the bundled sample feeds on 127.0.0.1 and run the whole
@@ -157,8 +184,10 @@ def print_report(report: RunReport, output_dir: Path) -> None:
     for feed in report.feeds:
         click.echo(_report_line(feed))
     failed = len(report.failed)
-    click.echo(f"{len(report.feeds)} sources polled, {failed} failed; "
-               f"{report.published} stories published to {output_dir}")
+    click.echo(
+        f"{len(report.feeds)} sources polled, {failed} failed; "
+        f"{report.published} stories published to {output_dir}"
+    )
 
 
 def _report_line(feed: FeedReport) -> str:

@@ -36,12 +36,22 @@ DEFAULT_OUTPUT = "output"
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)?\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, None: 1}
 _SIZE = re.compile(r"^\s*(\d+)\s*(b|kb|kib|mb|mib|gb|gib)?\s*$", re.IGNORECASE)
-_SIZE_UNITS = {"b": 1, "kb": 1000, "kib": 1024, "mb": 10**6, "mib": 2**20, "gb": 10**9, "gib": 2**30}
+_SIZE_UNITS = {
+    "b": 1,
+    "kb": 1000,
+    "kib": 1024,
+    "mb": 10**6,
+    "mib": 2**20,
+    "gb": 10**9,
+    "gib": 2**30,
+}
 
 T = TypeVar("T")
 
 
-def load_config(path: Path, *, store_url: str | None = None, output_dir: Path | None = None) -> Config:
+def load_config(
+    path: Path, *, store_url: str | None = None, output_dir: Path | None = None
+) -> Config:
     """Read and validate feeds.yaml. `store_url` and `output_dir` override the file."""
     try:
         text = path.read_text(encoding="utf-8")
@@ -49,8 +59,9 @@ def load_config(path: Path, *, store_url: str | None = None, output_dir: Path | 
         raise ConfigError(f"{path}: no such file (use --config PATH)") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
-    return parse_config(text, base_dir=path.resolve().parent, path=path,
-                        store_url=store_url, output_dir=output_dir)
+    return parse_config(
+        text, base_dir=path.resolve().parent, path=path, store_url=store_url, output_dir=output_dir
+    )
 
 
 def parse_config(
@@ -65,8 +76,9 @@ def parse_config(
     if not isinstance(doc, CommentedMap):
         raise ConfigError("the file must be a mapping with a `feeds:` list", 1)
     top = _Node(doc)
-    top.check_keys({"feeds", "store", "output", "user_agent", "fetch", "publish", "score",
-                    "dedupe"})
+    top.check_keys(
+        {"feeds", "store", "output", "user_agent", "fetch", "publish", "score", "dedupe"}
+    )
     feeds = top.get("feeds", CommentedSeq, required=True)
     sources = _parse_sources(feeds, top.line_of("feeds"))
 
@@ -90,10 +102,13 @@ def _load_yaml(text: str) -> Any:
     try:
         return yaml.load(text)
     except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
+        # The context mark ("while scanning a simple key") is where the mistake starts;
+        # the problem mark is often where the scanner gave up, a line or more later.
+        mark = exc.context_mark or exc.problem_mark
         line = mark.line + 1 if mark is not None else None
-        problem = exc.problem or exc.context or "invalid YAML"
-        raise ConfigError(f"invalid YAML: {problem}", line) from None
+        problem = exc.problem or "invalid YAML"
+        context = f" ({exc.context})" if exc.context else ""
+        raise ConfigError(f"invalid YAML: {problem}{context}", line) from None
     except YAMLError as exc:
         raise ConfigError(f"invalid YAML: {exc}") from None
 
@@ -162,7 +177,7 @@ class _Node:
 
 
 def _kind_name(kind: type) -> str:
-    names = {CommentedSeq: "a list", CommentedMap: "a mapping", str: "a string"}
+    names: dict[type, str] = {CommentedSeq: "a list", CommentedMap: "a mapping", str: "a string"}
     return names.get(kind, kind.__name__)
 
 
@@ -227,11 +242,15 @@ def _parse_sources(feeds: CommentedSeq | None, line: int) -> tuple[FeedSource, .
         source = _parse_source(_Node(raw, item_line))
         key = source.url.lower().rstrip("/")
         if key in seen_urls:
-            raise ConfigError(f"duplicate source {source.url} (first on line {seen_urls[key]})",
-                              item_line)
+            raise ConfigError(
+                f"duplicate source {source.url} (first on line {seen_urls[key]})", item_line
+            )
         if source.name.lower() in seen_names:
-            raise ConfigError(f"duplicate source name {source.name!r} "
-                              f"(first on line {seen_names[source.name.lower()]})", item_line)
+            raise ConfigError(
+                f"duplicate source name {source.name!r} "
+                f"(first on line {seen_names[source.name.lower()]})",
+                item_line,
+            )
         seen_urls[key] = item_line
         seen_names[source.name.lower()] = item_line
         sources.append(source)
@@ -244,7 +263,7 @@ def _parse_source(node: _Node) -> FeedSource:
     assert url is not None
     url = node.get_converted("url", url, check_url)
     name = node.get_str("name", urlsplit(url).hostname or url)
-    tags = node.get("tags", CommentedSeq) or []
+    tags = node.get("tags", CommentedSeq) or CommentedSeq()
     for i, tag in enumerate(tags):
         if not isinstance(tag, str) or not tag.strip():
             raise ConfigError("each tag must be a non-empty string", int(tags.lc.item(i)[0]) + 1)
@@ -255,7 +274,8 @@ def _parse_source(node: _Node) -> FeedSource:
         name=name,
         weight=node.get_number("weight", 1.0, low=0.0, high=10.0),
         interval=node.get_converted(
-            "interval", timedelta(hours=1),
+            "interval",
+            timedelta(hours=1),
             lambda v: parse_duration(v, low=timedelta(minutes=1)),
         ),
         tags=tuple(dict.fromkeys(t.strip().lower() for t in tags)),
@@ -283,8 +303,10 @@ def _patterns(node: _Node, key: str) -> tuple[re.Pattern[str], ...]:
 
 def _parse_fetch(top: _Node) -> FetchSettings:
     node = top.child("fetch")
-    node.check_keys({"connect_timeout", "timeout", "deadline", "max_bytes", "max_redirects",
-                     "workers"}, " in fetch")
+    node.check_keys(
+        {"connect_timeout", "timeout", "deadline", "max_bytes", "max_redirects", "workers"},
+        " in fetch",
+    )
     return FetchSettings(
         user_agent=top.get_str("user_agent", DEFAULT_USER_AGENT),
         connect_timeout=node.get_number("connect_timeout", 10.0, low=0.1, high=300),
@@ -317,8 +339,10 @@ def _parse_score(top: _Node) -> ScoreSettings:
 
 def _parse_publish(top: _Node) -> PublishSettings:
     node = top.child("publish")
-    node.check_keys({"title", "subtitle", "link", "author", "max_items", "window", "min_score",
-                     "related"}, " in publish")
+    node.check_keys(
+        {"title", "subtitle", "link", "author", "max_items", "window", "min_score", "related"},
+        " in publish",
+    )
     default = PublishSettings()
     return PublishSettings(
         title=node.get_str("title", default.title),

@@ -25,9 +25,7 @@ def story_id_for(entry: StoredEntry) -> str:
     return digest[:20]
 
 
-def find_duplicates(
-    new: Sequence[StoredEntry], known: Sequence[StoredEntry]
-) -> dict[int, str]:
+def find_duplicates(new: Sequence[StoredEntry], known: Sequence[StoredEntry]) -> dict[int, str]:
     """Map each new entry's id to a story id: the story of a known entry with the same
     canonical URL, else the story of an earlier new entry with it, else a new story."""
     story_by_url: dict[str, str] = {}
@@ -56,14 +54,16 @@ def group_stories(
     stories = []
     for story_id, group in members.items():
         group.sort(key=_order)
-        stories.append(Story(
-            id=story_id,
-            members=tuple(group),
-            representative=pick_representative(group),
-            created=created.get(story_id, group[0].first_seen),
-            # A story changes when a member is edited or a new source joins it.
-            updated=max(max(m.updated for m in group), max(m.first_seen for m in group)),
-        ))
+        stories.append(
+            Story(
+                id=story_id,
+                members=tuple(group),
+                representative=pick_representative(group),
+                created=created.get(story_id, group[0].first_seen),
+                # A story changes when a member is edited or a new source joins it.
+                updated=max(max(m.updated for m in group), max(m.first_seen for m in group)),
+            )
+        )
     return tuple(stories)
 
 

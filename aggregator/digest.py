@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from aggregator.normalise import shorten
-from aggregator.records import ScoredStory, Story, record
+from aggregator.records import ScoredStory, StoredEntry, Story
 
 # Atom ids are URNs derived from the story id: stable for as long as the story exists.
 ID_NAMESPACE = uuid.UUID("6f1c3c2e-5b7a-4f0e-9a51-3d2b8c7e4a10")
@@ -19,14 +20,14 @@ SUMMARY_CHARS = 320
 ONE_LINE_CHARS = 140
 
 
-@record
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Link:
     title: str
     url: str | None
     note: str | None = None
 
 
-@record
+@dataclass(frozen=True, slots=True, kw_only=True)
 class DigestItem:
     atom_id: str
     story_id: str
@@ -59,7 +60,7 @@ def _item(scored: ScoredStory) -> DigestItem:
         atom_id=atom_id(story.id),
         story_id=story.id,
         title=rep.title,
-        url=rep.url,
+        url=_link(rep),
         summary=shorten(rep.text, SUMMARY_CHARS) if rep.text else rep.title,
         score=round(score.value),
         score_line=score_line(score.components),
@@ -76,18 +77,26 @@ def _item(scored: ScoredStory) -> DigestItem:
 def score_line(components: Sequence[tuple[str, float]]) -> str:
     parts = dict(components)
     sources = int(parts.pop("sources", 1))
-    names = {"coverage": f"coverage {{:.0f}} ({sources} source{'s' * (sources != 1)})",
-             "source_weight": "source weight {:.0f}", "recency": "recency {:.0f}"}
+    names = {
+        "coverage": f"coverage {{:.0f}} ({sources} source{'s' * (sources != 1)})",
+        "source_weight": "source weight {:.0f}",
+        "recency": "recency {:.0f}",
+    }
     return ", ".join(names.get(k, k + " {:.0f}").format(v) for k, v in parts.items())
 
 
 def _related_link(story: Story) -> Link:
     rep = story.representative
-    return Link(title=rep.title, url=rep.url, note=shorten(rep.text, ONE_LINE_CHARS) or None)
+    return Link(title=rep.title, url=_link(rep), note=shorten(rep.text, ONE_LINE_CHARS) or None)
 
 
 def _covered_by(story: Story) -> tuple[Link, ...]:
     seen: dict[str, Link] = {}
     for member in story.members:
-        seen.setdefault(member.source_name, Link(title=member.source_name, url=member.url))
+        seen.setdefault(member.source_name, Link(title=member.source_name, url=_link(member)))
     return tuple(seen.values())
+
+
+def _link(entry: StoredEntry) -> str | None:
+    """Links are published without tracking parameters."""
+    return entry.canonical_url or entry.url

@@ -39,11 +39,13 @@ class Fetcher:
         if session is None:
             session = requests.Session()
             session.max_redirects = self.settings.max_redirects
-            session.headers.update({
-                "User-Agent": self.settings.user_agent,
-                "Accept": ACCEPT,
-                "Accept-Encoding": "gzip, deflate",
-            })
+            session.headers.update(
+                {
+                    "User-Agent": self.settings.user_agent,
+                    "Accept": ACCEPT,
+                    "Accept-Encoding": "gzip, deflate",
+                }
+            )
             self._local.session = session
         return session
 
@@ -58,7 +60,10 @@ class Fetcher:
         started = time.monotonic()
         try:
             with self._session().get(
-                url, headers=headers, stream=True, allow_redirects=s.max_redirects > 0,
+                url,
+                headers=headers,
+                stream=True,
+                allow_redirects=s.max_redirects > 0,
                 timeout=(s.connect_timeout, s.read_timeout),
             ) as response:
                 _check_status(response, now)
@@ -80,8 +85,9 @@ class Fetcher:
         except requests.exceptions.Timeout as exc:
             raise FeedError(FeedErrorKind.TIMEOUT, f"timed out: {_short(exc)}") from None
         except requests.exceptions.TooManyRedirects:
-            raise FeedError(FeedErrorKind.NETWORK,
-                            f"more than {s.max_redirects} redirects (a redirect loop?)") from None
+            raise FeedError(
+                FeedErrorKind.NETWORK, f"more than {s.max_redirects} redirects (a redirect loop?)"
+            ) from None
         except requests.exceptions.ContentDecodingError:
             raise FeedError(FeedErrorKind.NETWORK, "corrupt compressed body") from None
         except requests.exceptions.InvalidURL as exc:
@@ -112,8 +118,10 @@ def _check_status(response: requests.Response, now: datetime) -> None:
 def _read_body(response: requests.Response, s: FetchSettings, started: float) -> bytes:
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > s.max_bytes:
-        raise FeedError(FeedErrorKind.TOO_LARGE,
-                        f"Content-Length {declared} exceeds the cap of {s.max_bytes} bytes")
+        raise FeedError(
+            FeedErrorKind.TOO_LARGE,
+            f"Content-Length {declared} exceeds the cap of {s.max_bytes} bytes",
+        )
     chunks: list[bytes] = []
     size = 0
     raw = response.raw

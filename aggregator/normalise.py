@@ -19,11 +19,34 @@ import nh3
 from aggregator.records import Item, ParsedEntry, ParsedFeed
 
 # Query parameters that only track the reader; removing them never changes the page.
-TRACKING_PARAMS = frozenset({
-    "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "yclid", "twclid", "igshid",
-    "mc_cid", "mc_eid", "_hsenc", "_hsmi", "mkt_tok", "ref_src", "oly_anon_id", "oly_enc_id",
-    "vero_id", "vero_conv", "wickedid", "rb_clickid", "s_cid", "_ga", "_gl",
-})
+TRACKING_PARAMS = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "dclid",
+        "gbraid",
+        "wbraid",
+        "msclkid",
+        "yclid",
+        "twclid",
+        "igshid",
+        "mc_cid",
+        "mc_eid",
+        "_hsenc",
+        "_hsmi",
+        "mkt_tok",
+        "ref_src",
+        "oly_anon_id",
+        "oly_enc_id",
+        "vero_id",
+        "vero_conv",
+        "wickedid",
+        "rb_clickid",
+        "s_cid",
+        "_ga",
+        "_gl",
+    }
+)
 TRACKING_PREFIXES = ("utm_",)
 FUTURE_SLACK = timedelta(minutes=10)
 URL_SCHEMES = {"http", "https", "mailto"}
@@ -99,8 +122,7 @@ def canonical_url(url: str) -> str | None:
         host = f"[{host}]"
     netloc = host if port in (None, _DEFAULT_PORTS[scheme]) else f"{host}:{port}"
     query = sorted(
-        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        if not _is_tracking(k)
+        (k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if not _is_tracking(k)
     )
     return urlunsplit((scheme, netloc, parts.path or "/", urlencode(query), ""))
 

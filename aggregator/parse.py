@@ -40,7 +40,9 @@ def parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
             resolve_relative_uris=False,
         )
     except Exception as exc:  # feedparser on hostile bytes: a parse failure of this feed
-        raise FeedError(FeedErrorKind.PARSE, f"feedparser failed: {type(exc).__name__}: {exc}")
+        raise FeedError(
+            FeedErrorKind.PARSE, f"feedparser failed: {type(exc).__name__}: {exc}"
+        ) from None
     version = result.get("version") or ""
     if not version:
         if _HTML_START.match(body[:4096]):
@@ -152,7 +154,8 @@ def _json_item(item: dict[str, Any]) -> ParsedEntry:
         content_html = html.escape(content_text, quote=False)
     summary = _clean_str(item.get("summary"))
     title = _clean_str(item.get("title"))
-    tags = item.get("tags") if isinstance(item.get("tags"), list) else []
+    raw_tags = item.get("tags")
+    tags: list[Any] = raw_tags if isinstance(raw_tags, list) else []
     return ParsedEntry(
         guid=str(guid).strip() or None if isinstance(guid, str | int) else None,
         link=_clean_str(item.get("url")) or _clean_str(item.get("external_url")),

@@ -12,8 +12,8 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import replace
-from functools import partial
 from datetime import datetime
+from functools import partial
 
 from aggregator.dedupe import find_duplicates, group_stories
 from aggregator.digest import build_digest
@@ -42,25 +42,38 @@ Progress = Callable[[FeedReport], None]
 
 
 def run_once(
-    config: Config, store: Store, fetcher: Fetcher, now: datetime, *,
-    poll_all: bool = False, progress: Progress | None = None,
+    config: Config,
+    store: Store,
+    fetcher: Fetcher,
+    now: datetime,
+    *,
+    poll_all: bool = False,
+    progress: Progress | None = None,
 ) -> RunReport:
     store.sync_sources(config.sources)
     states = store.feed_states()
     due = due_feeds(config.sources, states, now, poll_all=poll_all)
-    reports = poll_feeds(due, states, store, fetcher, now, workers=config.fetch.workers,
-                         progress=progress)
+    reports = poll_feeds(
+        due, states, store, fetcher, now, workers=config.fetch.workers, progress=progress
+    )
     published = process_and_publish(config, store, now)
     return RunReport(feeds=reports, stories=len(published), published=len(published))
 
 
 def poll_feeds(
-    sources: Sequence[FeedSource], states: dict[str, FeedState], store: Store,
-    fetcher: Fetcher, now: datetime, *, workers: int, progress: Progress | None = None,
+    sources: Sequence[FeedSource],
+    states: dict[str, FeedState],
+    store: Store,
+    fetcher: Fetcher,
+    now: datetime,
+    *,
+    workers: int,
+    progress: Progress | None = None,
 ) -> tuple[FeedReport, ...]:
     reports: list[FeedReport] = []
-    with ThreadPoolExecutor(max_workers=max(1, min(workers, len(sources) or 1)),
-                            thread_name_prefix="fetch") as pool:
+    with ThreadPoolExecutor(
+        max_workers=max(1, min(workers, len(sources) or 1)), thread_name_prefix="fetch"
+    ) as pool:
         futures = {
             pool.submit(update_feed, source, states.get(source.url), fetcher, now): source
             for source in sources
@@ -85,18 +98,22 @@ def update_feed(
         result = fetcher.fetch_feed(source.url, state, now)
         if result.not_modified:
             return FeedUpdate(result=result, seconds=time.monotonic() - started)
-        parsed = parse_feed(result.body, {"content-type": result.content_type or ""},
-                            result.final_url)
-        items = normalise_entries(parsed, source_url=source.url, base_url=result.final_url,
-                                  now=now)
-        return FeedUpdate(result=result, items=items, title=parsed.title,
-                          seconds=time.monotonic() - started)
+        parsed = parse_feed(
+            result.body, {"content-type": result.content_type or ""}, result.final_url
+        )
+        items = normalise_entries(parsed, source_url=source.url, base_url=result.final_url, now=now)
+        return FeedUpdate(
+            result=result, items=items, title=parsed.title, seconds=time.monotonic() - started
+        )
     except FeedError as error:
         return FeedUpdate(error=error, seconds=time.monotonic() - started)
 
 
 def store_update(
-    source: FeedSource, state: FeedState | None, update: FeedUpdate, store: Store,
+    source: FeedSource,
+    state: FeedState | None,
+    update: FeedUpdate,
+    store: Store,
     now: datetime,
 ) -> FeedReport:
     """Record one feed's outcome: its entries and fetch state, or its classified error."""
@@ -106,21 +123,41 @@ def store_update(
     if result is None:
         assert error is not None
         count = previous.error_count + 1
-        store.save_state(replace(
-            previous, last_fetched=now, error_count=count, last_error_kind=error.kind.value,
-            last_error=error.message, next_due=next_check(source, error, count, now),
-        ))
+        store.save_state(
+            replace(
+                previous,
+                last_fetched=now,
+                error_count=count,
+                last_error_kind=error.kind.value,
+                last_error=error.message,
+                next_due=next_check(source, error, count, now),
+            )
+        )
         return report(status="error", error_kind=error.kind, error=error.message)
     new_state = replace(
-        previous, last_fetched=now, last_success=now, error_count=0, last_error_kind=None,
-        last_error=None, next_due=next_check(source, None, 0, now),
+        previous,
+        last_fetched=now,
+        last_success=now,
+        error_count=0,
+        last_error_kind=None,
+        last_error=None,
+        next_due=next_check(source, None, 0, now),
     )
     if result.not_modified:  # a 304 may omit the validators: keep the ones we sent
-        store.save_state(replace(new_state, etag=result.etag or previous.etag,
-                                 last_modified=result.last_modified or previous.last_modified))
+        store.save_state(
+            replace(
+                new_state,
+                etag=result.etag or previous.etag,
+                last_modified=result.last_modified or previous.last_modified,
+            )
+        )
         return report(status="not_modified")
-    new_state = replace(new_state, etag=result.etag, last_modified=result.last_modified,
-                        title=update.title or previous.title)
+    new_state = replace(
+        new_state,
+        etag=result.etag,
+        last_modified=result.last_modified,
+        title=update.title or previous.title,
+    )
     new, changed = store.save_items(new_state, update.items, now=now)
     return report(status="ok", new=new, updated=changed)
 
@@ -134,10 +171,12 @@ def process_and_publish(config: Config, store: Store, now: datetime) -> tuple[Sc
         known = store.entries_with_canonical_urls(urls)
         store.assign_stories(find_duplicates(new, known), now=now)
     sources = {s.url: s for s in config.sources}
-    members = [e for e in store.story_members(since=now - config.publish.window)
-               if is_wanted(e, sources)]
-    stories = group_stories(members, store.story_created({e.story_id for e in members
-                                                         if e.story_id}))
+    members = [
+        e for e in store.story_members(since=now - config.publish.window) if is_wanted(e, sources)
+    ]
+    stories = group_stories(
+        members, store.story_created({e.story_id for e in members if e.story_id})
+    )
     scores = {s.id: score_story(s, config.score, now) for s in stories}
     store.save_scores(scores, now=now)
     chosen = sorted(
@@ -147,8 +186,9 @@ def process_and_publish(config: Config, store: Store, now: datetime) -> tuple[Sc
     by_id = {s.id: s for s in stories}
     related = pick_related(stories, config.publish.related)
     scored = tuple(
-        ScoredStory(story=s, score=scores[s.id],
-                    related=tuple(by_id[r] for r in related.get(s.id, ())))
+        ScoredStory(
+            story=s, score=scores[s.id], related=tuple(by_id[r] for r in related.get(s.id, ()))
+        )
         for s in chosen
     )
     write_outputs(config.output_dir, build_digest(scored), config.publish, now)

@@ -37,8 +37,11 @@ class _Entry(FeedEntry):  # type: ignore[misc]
         for element in [*entry.findall("link"), *entry.findall(f"{{{ATOM_NS}}}link")]:
             entry.remove(element)
         for link in self.link() or ():
-            attrs = {k: str(link[k]) for k in ("href", "rel", "type", "hreflang", "title", "length")
-                     if link.get(k)}
+            attrs = {
+                k: str(link[k])
+                for k in ("href", "rel", "type", "hreflang", "title", "length")
+                if link.get(k)
+            }
             # feedgen builds un-namespaced elements under a default-namespace root.
             etree.SubElement(entry, "link", attrs)
         return entry

@@ -9,13 +9,10 @@ from pathlib import Path
 
 from aggregator.errors import FeedError, FeedErrorKind
 
-record = dataclass(frozen=True, slots=True, kw_only=True)
-
-
 # --- config -------------------------------------------------------------------------------
 
 
-@record
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FeedSource:
     """One source as the user wrote it in feeds.yaml."""
 
@@ -29,7 +26,7 @@ class FeedSource:
     line: int | None = None
 
 
-@record
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FetchSettings:
     user_agent: str
     connect_timeout: float = 10.0
@@ -40,7 +37,7 @@ class FetchSettings:
     workers: int = 8
 
 
-@record
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ScoreSettings:
     coverage_weight: float = 0.45
     source_weight: float = 0.25
@@ -48,7 +45,7 @@ class ScoreSettings:
     half_life: timedelta = timedelta(hours=24)
 
 
-@record
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PublishSettings:
     title: str = "Aggregator: curated AI news"
     subtitle: str = "Top stories, merged across sources and ranked by impact"
@@ -60,7 +57,7 @@ class PublishSettings:
     related: int = 4
 
 
-@record
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Config:
     sources: tuple[FeedSource, ...]
     store_url: str
@@ -75,7 +72,7 @@ class Config:
 # --- fetch and parse ------------------------------------------------------------------------
 
 
-@record
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FeedState:
     """What the store knows about a source between polls."""
 
@@ -91,7 +88,7 @@ class FeedState:
     title: str | None = None
 
 
-@record
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FetchResult:
     url: str
     final_url: str
@@ -103,7 +100,7 @@ class FetchResult:
     last_modified: str | None = None
 
 
-@record
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FeedUpdate:
     """What one poll of one feed produced: a fetch result and its items, or an error."""
 
@@ -114,7 +111,7 @@ class FeedUpdate:
     seconds: float = 0.0
 
 
-@record
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ParsedEntry:
     guid: str | None
     link: str | None
@@ -127,7 +124,7 @@ class ParsedEntry:
     updated: datetime | None
 
 
-@record
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ParsedFeed:
     title: str | None
     link: str | None
@@ -138,7 +135,7 @@ class ParsedFeed:
 # --- normalised and stored ----------------------------------------------------------------
 
 
-@record
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Item:
     """A normalised entry, ready to store. `key` is its identity within its source."""
 
@@ -158,7 +155,7 @@ class Item:
     content_hash: str
 
 
-@record
+@dataclass(frozen=True, slots=True, kw_only=True)
 class StoredEntry:
     id: int
     source_url: str
@@ -178,13 +175,13 @@ class StoredEntry:
     story_id: str | None
 
 
-@record
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Score:
     value: float
     components: tuple[tuple[str, float], ...]
 
 
-@record
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Story:
     id: str
     members: tuple[StoredEntry, ...]
@@ -201,7 +198,7 @@ class Story:
         return tuple(dict.fromkeys(t for m in self.members for t in m.tags))
 
 
-@record
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ScoredStory:
     story: Story
     score: Score
@@ -211,7 +208,7 @@ class ScoredStory:
 # --- reports ------------------------------------------------------------------------------
 
 
-@record
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FeedReport:
     url: str
     name: str
@@ -223,7 +220,7 @@ class FeedReport:
     seconds: float = 0.0
 
 
-@record
+@dataclass(frozen=True, slots=True, kw_only=True)
 class RunReport:
     feeds: tuple[FeedReport, ...]
     stories: int = 0

@@ -13,8 +13,11 @@ MAX_BACKOFF = timedelta(hours=24)
 
 
 def due_feeds(
-    sources: Sequence[FeedSource], states: Mapping[str, FeedState], now: datetime,
-    *, poll_all: bool = False,
+    sources: Sequence[FeedSource],
+    states: Mapping[str, FeedState],
+    now: datetime,
+    *,
+    poll_all: bool = False,
 ) -> tuple[FeedSource, ...]:
     """Sources never polled, or whose next check has come; all of them with `poll_all`."""
     if poll_all:
@@ -35,8 +38,9 @@ def next_check(
     than a Retry-After."""
     if error is None:
         return now + source.interval
-    backoff = min(source.interval * 2 ** min(error_count - 1, 16), max(MAX_BACKOFF,
-                                                                        source.interval))
+    backoff = min(
+        source.interval * 2 ** min(error_count - 1, 16), max(MAX_BACKOFF, source.interval)
+    )
     delay = backoff.total_seconds()
     if error.retry_after is not None:
         delay = max(delay, error.retry_after)
@@ -50,8 +54,14 @@ def serve_forever(tick: Callable[[], None], every: timedelta) -> None:
     from apscheduler.schedulers.blocking import BlockingScheduler
 
     scheduler = BlockingScheduler(timezone="UTC")
-    scheduler.add_job(tick, "interval", seconds=every.total_seconds(), coalesce=True,
-                      max_instances=1, next_run_time=datetime.now().astimezone())
+    scheduler.add_job(
+        tick,
+        "interval",
+        seconds=every.total_seconds(),
+        coalesce=True,
+        max_instances=1,
+        next_run_time=datetime.now().astimezone(),
+    )
 
     def stop(signum: int, frame: object) -> None:
         scheduler.shutdown(wait=False)

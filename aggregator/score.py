@@ -29,7 +29,5 @@ def score_story(story: Story, settings: ScoreSettings, now: datetime) -> Score:
         "recency": 100 * settings.recency_weight * recency / total,
     }
     value = min(100.0, max(0.0, sum(points.values())))
-    components = (("sources", float(sources)),) + tuple(
-        (name, round(p, 1)) for name, p in points.items()
-    )
+    components = (("sources", float(sources)), *((k, round(p, 1)) for k, p in points.items()))
     return Score(value=round(value, 1), components=components)

@@ -23,30 +23,95 @@ OUT = Path(__file__).resolve().parent.parent / "aggregator" / "demo" / "feeds"
 
 # file, name, format, site, interests (event tags), solo posts key
 SOURCES = [
-    ("frontier-wire.xml", "Frontier Wire", "rss2", "https://frontierwire.example",
-     {"*"}, None),
-    ("gradient-post.atom", "The Gradient Post", "atom", "https://gradientpost.example",
-     {"models", "research", "policy", "safety", "business", "products"}, None),
-    ("model-tracker.json", "Model Release Tracker", "json11", "https://modeltracker.example",
-     {"models", "open-source", "on-device", "multimodal", "efficiency"}, None),
-    ("cs-lg-digest.rdf", "cs.LG Daily Digest", "rss1", "https://cslg-digest.example",
-     {"papers"}, None),
-    ("lab-notes.atom", "Lab Notes", "atom", "https://labnotes.example",
-     {"research", "evaluation", "reasoning"}, "lab-notes"),
-    ("policy-monitor.xml", "AI Policy Monitor", "rss2", "https://policymonitor.example",
-     {"policy", "regulation", "legal", "privacy"}, "policy"),
-    ("silicon-compute.xml", "Silicon & Compute", "rss2", "https://siliconcompute.example",
-     {"hardware", "compute", "energy"}, "hardware"),
-    ("oss-ml-weekly.atom", "Open Source ML Weekly", "atom", "https://ossmlweekly.example",
-     {"open-source", "datasets", "efficiency"}, "open-source"),
-    ("startup-ledger.xml", "Startup Ledger", "rss2", "https://startupledger.example",
-     {"business", "funding", "products", "agents"}, "business"),
-    ("robotics-dispatch.json", "Robotics Dispatch", "json10", "https://roboticsdispatch.example",
-     {"robotics", "transport"}, "robotics"),
-    ("health-ai-review.atom", "Health AI Review", "atom", "https://healthaireview.example",
-     {"health"}, "health"),
-    ("syndicate-daily.xml", "Syndicate Daily", "rss2", "https://syndicatedaily.example",
-     set(), None),
+    ("frontier-wire.xml", "Frontier Wire", "rss2", "https://frontierwire.example", {"*"}, None),
+    (
+        "gradient-post.atom",
+        "The Gradient Post",
+        "atom",
+        "https://gradientpost.example",
+        {"models", "research", "policy", "safety", "business", "products"},
+        None,
+    ),
+    (
+        "model-tracker.json",
+        "Model Release Tracker",
+        "json11",
+        "https://modeltracker.example",
+        {"models", "open-source", "on-device", "multimodal", "efficiency"},
+        None,
+    ),
+    (
+        "cs-lg-digest.rdf",
+        "cs.LG Daily Digest",
+        "rss1",
+        "https://cslg-digest.example",
+        {"papers"},
+        None,
+    ),
+    (
+        "lab-notes.atom",
+        "Lab Notes",
+        "atom",
+        "https://labnotes.example",
+        {"research", "evaluation", "reasoning"},
+        "lab-notes",
+    ),
+    (
+        "policy-monitor.xml",
+        "AI Policy Monitor",
+        "rss2",
+        "https://policymonitor.example",
+        {"policy", "regulation", "legal", "privacy"},
+        "policy",
+    ),
+    (
+        "silicon-compute.xml",
+        "Silicon & Compute",
+        "rss2",
+        "https://siliconcompute.example",
+        {"hardware", "compute", "energy"},
+        "hardware",
+    ),
+    (
+        "oss-ml-weekly.atom",
+        "Open Source ML Weekly",
+        "atom",
+        "https://ossmlweekly.example",
+        {"open-source", "datasets", "efficiency"},
+        "open-source",
+    ),
+    (
+        "startup-ledger.xml",
+        "Startup Ledger",
+        "rss2",
+        "https://startupledger.example",
+        {"business", "funding", "products", "agents"},
+        "business",
+    ),
+    (
+        "robotics-dispatch.json",
+        "Robotics Dispatch",
+        "json10",
+        "https://roboticsdispatch.example",
+        {"robotics", "transport"},
+        "robotics",
+    ),
+    (
+        "health-ai-review.atom",
+        "Health AI Review",
+        "atom",
+        "https://healthaireview.example",
+        {"health"},
+        "health",
+    ),
+    (
+        "syndicate-daily.xml",
+        "Syndicate Daily",
+        "rss2",
+        "https://syndicatedaily.example",
+        set(),
+        None,
+    ),
 ]
 
 
@@ -64,8 +129,9 @@ def main() -> None:
                 "id": f"{site}/posts/{slug}",
                 "title": headlines[(index + number) % len(headlines)],
                 "link": f"{site}/{when:%Y/%m/%d}/{slug}",
-                "summary": f"<p>{escape(summary)}</p>" if index % 3 != 2 else
-                f"<p>{escape(summary.split('. ')[0])}.</p><p>Read more on {escape(name)}.</p>",
+                "summary": f"<p>{escape(summary)}</p>"
+                if index % 3 != 2
+                else f"<p>{escape(summary.split('. ')[0])}.</p><p>Read more on {escape(name)}.</p>",
                 "tags": tags,
                 "date": when,
             }
@@ -84,12 +150,17 @@ def main() -> None:
         for i, (title, summary) in enumerate(SOLO_POSTS.get(solo or "", [])):
             slug = "-".join(title.lower().split()[:6]).replace(":", "").replace(",", "")
             when = NOW - timedelta(hours=3 + 9 * i + rng.randint(0, 5))
-            entries[file].append({
-                "id": f"{site}/posts/{slug}", "title": title,
-                # Atom feeds here use xml:base, so their links may be relative.
-                "link": f"{'' if fmt == 'atom' else site}/{when:%Y/%m/%d}/{slug}",
-                "summary": f"<p>{escape(summary)}</p>", "tags": [solo], "date": when,
-            })
+            entries[file].append(
+                {
+                    "id": f"{site}/posts/{slug}",
+                    "title": title,
+                    # Atom feeds here use xml:base, so their links may be relative.
+                    "link": f"{'' if fmt == 'atom' else site}/{when:%Y/%m/%d}/{slug}",
+                    "summary": f"<p>{escape(summary)}</p>",
+                    "tags": [solo],
+                    "date": when,
+                }
+            )
     entries["lab-notes.atom"][0]["content"] = (
         "<p>We kept the <a href='/notes/setup'>setup notes</a> short."
         "<script>alert('this never runs')</script>"
@@ -99,14 +170,17 @@ def main() -> None:
         method, target = METHODS[i % len(METHODS)], TARGETS[(i * 5) % len(TARGETS)]
         claim = CLAIMS[i % len(CLAIMS)].format(n=rng.randint(2, 40))
         when = NOW - timedelta(hours=1 + i * 0.6)
-        entries["cs-lg-digest.rdf"].append({
-            "id": f"https://cslg-digest.example/abs/2611.{10000 + i * 37}",
-            "title": f"{method} {target}: {['A Study', 'Revisited', 'at Scale', 'Made Simple'][i % 4]}",
-            "link": f"https://cslg-digest.example/abs/2611.{10000 + i * 37}",
-            "summary": f"<p>We propose a {method.lower()} approach to "
-                       f"{target.lower()} that {claim}.</p>",
-            "tags": ["papers", "research"], "date": when,
-        })
+        entries["cs-lg-digest.rdf"].append(
+            {
+                "id": f"https://cslg-digest.example/abs/2611.{10000 + i * 37}",
+                "title": f"{method} {target}: {['A Study', 'Revisited', 'at Scale', 'Made Simple'][i % 4]}",
+                "link": f"https://cslg-digest.example/abs/2611.{10000 + i * 37}",
+                "summary": f"<p>We propose a {method.lower()} approach to "
+                f"{target.lower()} that {claim}.</p>",
+                "tags": ["papers", "research"],
+                "date": when,
+            }
+        )
     OUT.mkdir(parents=True, exist_ok=True)
     total = 0
     for file, name, fmt, site, _, _ in SOURCES:
@@ -117,54 +191,62 @@ def main() -> None:
 
 
 def rss2(name: str, site: str, items: list[dict]) -> str:
-    parts = [f'<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0">\n<channel>\n'
-             f"<title>{escape(name)}</title>\n<link>{site}/</link>\n"
-             f"<description>{escape(name)}: AI news</description>\n<ttl>60</ttl>\n"]
+    parts = [
+        f'<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0">\n<channel>\n'
+        f"<title>{escape(name)}</title>\n<link>{site}/</link>\n"
+        f"<description>{escape(name)}: AI news</description>\n<ttl>60</ttl>\n"
+    ]
     for e in items:
         cats = "".join(f"<category>{escape(t)}</category>" for t in e["tags"])
         parts.append(
             f"<item><title>{escape(e['title'])}</title><link>{escape(e['link'])}</link>"
-            f"<guid isPermaLink=\"false\">{escape(e['id'])}</guid>"
+            f'<guid isPermaLink="false">{escape(e["id"])}</guid>'
             f"<pubDate>{format_datetime(e['date'], usegmt=True)}</pubDate>"
-            f"<description>{escape(e['summary'])}</description>{cats}</item>\n")
+            f"<description>{escape(e['summary'])}</description>{cats}</item>\n"
+        )
     parts.append("</channel>\n</rss>\n")
     return "".join(parts)
 
 
 def atom(name: str, site: str, items: list[dict]) -> str:
     updated = items[0]["date"].isoformat() if items else NOW.isoformat()
-    parts = [f'<?xml version="1.0" encoding="utf-8"?>\n'
-             f'<feed xmlns="http://www.w3.org/2005/Atom" xml:base="{site}/">\n'
-             f"<title>{escape(name)}</title>\n<id>{site}/</id>\n<updated>{updated}</updated>\n"
-             f'<link rel="alternate" href="{site}/"/>\n<author><name>{escape(name)}</name></author>\n']
+    parts = [
+        f'<?xml version="1.0" encoding="utf-8"?>\n'
+        f'<feed xmlns="http://www.w3.org/2005/Atom" xml:base="{site}/">\n'
+        f"<title>{escape(name)}</title>\n<id>{site}/</id>\n<updated>{updated}</updated>\n"
+        f'<link rel="alternate" href="{site}/"/>\n<author><name>{escape(name)}</name></author>\n'
+    ]
     for e in items:
         cats = "".join(f'<category term="{escape(t)}"/>' for t in e["tags"])
-        content = (f'<content type="html">{escape(e["content"])}</content>'
-                   if "content" in e else "")
+        content = f'<content type="html">{escape(e["content"])}</content>' if "content" in e else ""
         parts.append(
             f"<entry><title>{escape(e['title'])}</title><id>{escape(e['id'])}</id>"
             f'<link rel="alternate" href="{escape(e["link"])}"/>'
             f"<published>{e['date'].isoformat()}</published>"
             f"<updated>{e['date'].isoformat()}</updated>"
-            f'<summary type="html">{escape(e["summary"])}</summary>{content}{cats}</entry>\n')
+            f'<summary type="html">{escape(e["summary"])}</summary>{content}{cats}</entry>\n'
+        )
     parts.append("</feed>\n")
     return "".join(parts)
 
 
 def rss1(name: str, site: str, items: list[dict]) -> str:
     seq = "".join(f'<rdf:li rdf:resource="{escape(e["link"])}"/>' for e in items)
-    parts = ['<?xml version="1.0" encoding="utf-8"?>\n'
-             '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
-             'xmlns="http://purl.org/rss/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/">\n'
-             f'<channel rdf:about="{site}/"><title>{escape(name)}</title><link>{site}/</link>'
-             f"<description>New machine-learning papers</description>"
-             f"<items><rdf:Seq>{seq}</rdf:Seq></items></channel>\n"]
+    parts = [
+        '<?xml version="1.0" encoding="utf-8"?>\n'
+        '<rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+        'xmlns="http://purl.org/rss/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/">\n'
+        f'<channel rdf:about="{site}/"><title>{escape(name)}</title><link>{site}/</link>'
+        f"<description>New machine-learning papers</description>"
+        f"<items><rdf:Seq>{seq}</rdf:Seq></items></channel>\n"
+    ]
     for e in items:
         subjects = "".join(f"<dc:subject>{escape(t)}</dc:subject>" for t in e["tags"])
         parts.append(
             f'<item rdf:about="{escape(e["link"])}"><title>{escape(e["title"])}</title>'
             f"<link>{escape(e['link'])}</link><description>{escape(e['summary'])}</description>"
-            f"<dc:date>{e['date'].isoformat()}</dc:date>{subjects}</item>\n")
+            f"<dc:date>{e['date'].isoformat()}</dc:date>{subjects}</item>\n"
+        )
     parts.append("</rdf:RDF>\n")
     return "".join(parts)
 
@@ -173,21 +255,37 @@ def json_feed(version: str) -> object:
     def write(name: str, site: str, items: list[dict]) -> str:
         doc = {
             "version": f"https://jsonfeed.org/version/{version}",
-            "title": name, "home_page_url": f"{site}/",
-            "items": [{
-                "id": e["id"], "url": e["link"], "title": e["title"],
-                "content_html": e["summary"], "date_published": e["date"].isoformat(),
-                "tags": e["tags"],
-                **({"authors": [{"name": name}]} if version == "1.1" else
-                   {"author": {"name": name}}),
-            } for e in items],
+            "title": name,
+            "home_page_url": f"{site}/",
+            "items": [
+                {
+                    "id": e["id"],
+                    "url": e["link"],
+                    "title": e["title"],
+                    "content_html": e["summary"],
+                    "date_published": e["date"].isoformat(),
+                    "tags": e["tags"],
+                    **(
+                        {"authors": [{"name": name}]}
+                        if version == "1.1"
+                        else {"author": {"name": name}}
+                    ),
+                }
+                for e in items
+            ],
         }
         return json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
+
     return write
 
 
-WRITERS = {"rss2": rss2, "atom": atom, "rss1": rss1, "json11": json_feed("1.1"),
-           "json10": json_feed("1.0")}
+WRITERS = {
+    "rss2": rss2,
+    "atom": atom,
+    "rss1": rss1,
+    "json11": json_feed("1.1"),
+    "json10": json_feed("1.0"),
+}
 
 if __name__ == "__main__":
     main()

@@ -13,6 +13,7 @@ from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from importlib import resources
 from pathlib import Path
+from typing import ClassVar
 
 from aggregator.config import parse_config
 from aggregator.fetch import Fetcher
@@ -21,8 +22,12 @@ from aggregator.records import RunReport
 from aggregator.store import Store
 
 SAMPLE_NOW = datetime(2026, 11, 28, 18, 0, tzinfo=UTC)
-_TYPES = {".xml": "application/rss+xml", ".atom": "application/atom+xml",
-          ".rdf": "application/rdf+xml", ".json": "application/feed+json"}
+_TYPES = {
+    ".xml": "application/rss+xml",
+    ".atom": "application/atom+xml",
+    ".rdf": "application/rdf+xml",
+    ".json": "application/feed+json",
+}
 
 
 def sample_files() -> dict[str, bytes]:
@@ -31,7 +36,7 @@ def sample_files() -> dict[str, bytes]:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    files: dict[str, bytes] = {}
+    files: ClassVar[dict[str, bytes]] = {}
     modified = format_datetime(SAMPLE_NOW, usegmt=True)
 
     def do_GET(self) -> None:
@@ -69,7 +74,9 @@ def run_demo(output_dir: Path, *, db_url: str | None = None) -> RunReport:
         with tempfile.TemporaryDirectory(prefix="aggregator-demo-") as tmp:
             config = parse_config(
                 template.replace("http://demo.invalid/", base),
-                base_dir=Path(tmp), store_url=db_url, output_dir=output_dir,
+                base_dir=Path(tmp),
+                store_url=db_url,
+                output_dir=output_dir,
             )
             store = Store(config.store_url)
             try:

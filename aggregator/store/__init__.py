@@ -61,10 +61,20 @@ class Store:
             for source in sources:
                 row = rows.get(source.url)
                 if row is None:
-                    session.add(SourceRow(url=source.url, name=source.name, weight=source.weight,
-                                          tags=list(source.tags), error_count=0))
-                elif (row.name, row.weight, row.tags) != (source.name, source.weight,
-                                                          list(source.tags)):
+                    session.add(
+                        SourceRow(
+                            url=source.url,
+                            name=source.name,
+                            weight=source.weight,
+                            tags=list(source.tags),
+                            error_count=0,
+                        )
+                    )
+                elif (row.name, row.weight, row.tags) != (
+                    source.name,
+                    source.weight,
+                    list(source.tags),
+                ):
                     row.name, row.weight, row.tags = source.name, source.weight, list(source.tags)
 
     def feed_states(self) -> dict[str, FeedState]:
@@ -82,9 +92,10 @@ class Store:
             existing: dict[str, EntryRow] = {}
             keys = [item.key for item in items]
             for start in range(0, len(keys), _CHUNK):
-                chunk = keys[start:start + _CHUNK]
-                query = select(EntryRow).where(EntryRow.source_id == source.id,
-                                               EntryRow.key.in_(chunk))
+                chunk = keys[start : start + _CHUNK]
+                query = select(EntryRow).where(
+                    EntryRow.source_id == source.id, EntryRow.key.in_(chunk)
+                )
                 existing.update((row.key, row) for row in session.scalars(query))
             for item in items:
                 row = existing.get(item.key)
@@ -111,8 +122,9 @@ class Store:
     def story_members(self, *, since: datetime) -> tuple[StoredEntry, ...]:
         """Every member of every story that has an entry published since `since`: a story
         is shown whole even when some of its members are older than the window."""
-        recent = select(EntryRow.story_id).where(EntryRow.published >= since,
-                                                 EntryRow.story_id.is_not(None))
+        recent = select(EntryRow.story_id).where(
+            EntryRow.published >= since, EntryRow.story_id.is_not(None)
+        )
         return self._entries(EntryRow.story_id.in_(recent))
 
     def _entries(self, condition: Any) -> tuple[StoredEntry, ...]:
@@ -135,8 +147,10 @@ class Store:
                 query = (
                     select(EntryRow, SourceRow)
                     .join(SourceRow, EntryRow.source_id == SourceRow.id)
-                    .where(EntryRow.canonical_url.in_(wanted[start:start + _CHUNK]),
-                           EntryRow.story_id.is_not(None))
+                    .where(
+                        EntryRow.canonical_url.in_(wanted[start : start + _CHUNK]),
+                        EntryRow.story_id.is_not(None),
+                    )
                 )
                 found.extend(_stored(e, s) for e, s in session.execute(query))
         return tuple(found)
@@ -149,7 +163,7 @@ class Store:
             story_ids = sorted(set(assignments.values()))
             known: set[str] = set()
             for start in range(0, len(story_ids), _CHUNK):
-                chunk = story_ids[start:start + _CHUNK]
+                chunk = story_ids[start : start + _CHUNK]
                 known.update(session.scalars(select(StoryRow.id).where(StoryRow.id.in_(chunk))))
             session.add_all(StoryRow(id=s, created=now) for s in story_ids if s not in known)
             session.flush()
@@ -162,8 +176,9 @@ class Store:
         with self._session.begin() as session:
             for story_id, score in scores.items():
                 session.execute(
-                    update(StoryRow).where(StoryRow.id == story_id).values(
-                        score=score.value, components=dict(score.components), scored_at=now)
+                    update(StoryRow)
+                    .where(StoryRow.id == story_id)
+                    .values(score=score.value, components=dict(score.components), scored_at=now)
                 )
 
     def story_created(self, story_ids: Iterable[str]) -> dict[str, datetime]:
@@ -172,7 +187,8 @@ class Store:
         with self._session() as session:
             for start in range(0, len(wanted), _CHUNK):
                 query = select(StoryRow.id, StoryRow.created).where(
-                    StoryRow.id.in_(wanted[start:start + _CHUNK]))
+                    StoryRow.id.in_(wanted[start : start + _CHUNK])
+                )
                 result.update((i, c) for i, c in session.execute(query))
         return result
 
@@ -238,10 +254,16 @@ def _source_row(session: Session, url: str) -> SourceRow:
 
 def _state(row: SourceRow) -> FeedState:
     return FeedState(
-        url=row.url, etag=row.etag, last_modified=row.last_modified,
-        last_fetched=row.last_fetched, last_success=row.last_success, next_due=row.next_due,
-        error_count=row.error_count, last_error_kind=row.last_error_kind,
-        last_error=row.last_error, title=row.title,
+        url=row.url,
+        etag=row.etag,
+        last_modified=row.last_modified,
+        last_fetched=row.last_fetched,
+        last_success=row.last_success,
+        next_due=row.next_due,
+        error_count=row.error_count,
+        last_error_kind=row.last_error_kind,
+        last_error=row.last_error,
+        title=row.title,
     )
 
 
@@ -255,10 +277,20 @@ def _apply_state(row: SourceRow, state: FeedState) -> None:
 
 def _new_entry(source_id: int, item: Item, now: datetime) -> EntryRow:
     return EntryRow(
-        source_id=source_id, key=item.key, url=item.url, canonical_url=item.canonical_url,
-        title=item.title, summary_html=item.summary_html, content_html=item.content_html,
-        text=item.text, author=item.author, tags=list(item.tags), published=item.published,
-        updated=item.updated, first_seen=now, content_hash=item.content_hash,
+        source_id=source_id,
+        key=item.key,
+        url=item.url,
+        canonical_url=item.canonical_url,
+        title=item.title,
+        summary_html=item.summary_html,
+        content_html=item.content_html,
+        text=item.text,
+        author=item.author,
+        tags=list(item.tags),
+        published=item.published,
+        updated=item.updated,
+        first_seen=now,
+        content_hash=item.content_hash,
     )
 
 
@@ -275,15 +307,24 @@ def _update_entry(row: EntryRow, item: Item, now: datetime) -> None:
 
 def _stored(entry: EntryRow, source: SourceRow) -> StoredEntry:
     return StoredEntry(
-        id=entry.id, source_url=source.url, source_name=source.name,
-        source_weight=source.weight, key=entry.key, url=entry.url,
-        canonical_url=entry.canonical_url, title=entry.title, summary_html=entry.summary_html,
-        text=entry.text, author=entry.author, tags=tuple(entry.tags or ()),
-        published=entry.published, updated=entry.updated, first_seen=entry.first_seen,
+        id=entry.id,
+        source_url=source.url,
+        source_name=source.name,
+        source_weight=source.weight,
+        key=entry.key,
+        url=entry.url,
+        canonical_url=entry.canonical_url,
+        title=entry.title,
+        summary_html=entry.summary_html,
+        text=entry.text,
+        author=entry.author,
+        tags=tuple(entry.tags or ()),
+        published=entry.published,
+        updated=entry.updated,
+        first_seen=entry.first_seen,
         story_id=entry.story_id,
     )
 
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
-

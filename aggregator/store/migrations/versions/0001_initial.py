@@ -45,8 +45,9 @@ def upgrade() -> None:
     op.create_table(
         "entries",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("source_id", sa.Integer,
-                  sa.ForeignKey("sources.id", ondelete="CASCADE"), nullable=False),
+        sa.Column(
+            "source_id", sa.Integer, sa.ForeignKey("sources.id", ondelete="CASCADE"), nullable=False
+        ),
         sa.Column("key", sa.String(2000), nullable=False),
         sa.Column("url", sa.String(4000)),
         sa.Column("canonical_url", sa.String(4000)),
@@ -60,8 +61,7 @@ def upgrade() -> None:
         sa.Column("updated", UTCDateTime, nullable=False),
         sa.Column("first_seen", UTCDateTime, nullable=False),
         sa.Column("content_hash", sa.String(64), nullable=False),
-        sa.Column("story_id", sa.String(64),
-                  sa.ForeignKey("stories.id", ondelete="SET NULL")),
+        sa.Column("story_id", sa.String(64), sa.ForeignKey("stories.id", ondelete="SET NULL")),
         sa.UniqueConstraint("source_id", "key", name="uq_entries_source_key"),
     )
     op.create_index("ix_entries_canonical_url", "entries", ["canonical_url"])

@@ -1,0 +1,168 @@
+"""`aggregator run --once` end to end: real CLI process, real HTTP server, real SQLite."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import feedparser
+
+from tests.conftest import run_cli
+from tests.feeds import atom, rss
+from tests.feedserver import FeedServer, Route
+
+ARTICLE = "https://news.example.com/2026/11/28/model-release"
+
+
+def write_config(tmp_path: Path, server: FeedServer, *paths: str) -> Path:
+    lines = ["feeds:"]
+    for path in paths:
+        lines += [f"  - url: {server.url(path)}", f"    name: {path.strip('/').split('.')[0]}"]
+    config = tmp_path / "feeds.yaml"
+    config.write_text("\n".join(lines) + "\n")
+    return config
+
+
+def export(tmp_path: Path) -> list[dict[str, object]]:
+    result = run_cli("export", "entries", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def wire_feed(title: str = "Helix releases Aurora") -> bytes:
+    return rss([
+        {"title": title, "link": ARTICLE, "guid": "wire-1",
+         "pubDate": "Sat, 28 Nov 2026 09:00:00 GMT", "description": "<p>Open weights.</p>"},
+        {"title": "Another story", "link": "https://news.example.com/other", "guid": "wire-2",
+         "pubDate": "Sat, 28 Nov 2026 08:00:00 GMT", "description": "Second."},
+    ])
+
+
+def test_second_run_is_conditional_and_stores_nothing_new(tmp_path, feed_server):
+    feed_server.routes["/wire.xml"] = Route(
+        body=wire_feed(), etag='"v1"', last_modified="Sat, 28 Nov 2026 09:00:00 GMT",
+        headers={"Content-Type": "application/rss+xml"},
+    )
+    write_config(tmp_path, feed_server, "/wire.xml")
+
+    first = run_cli("run", "--once", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "2 new" in first.stdout
+    assert len(export(tmp_path)) == 2
+
+    second = run_cli("run", "--once", "--all", cwd=tmp_path)
+    assert second.returncode == 0, second.stderr
+    assert "not modified" in second.stdout
+    last = feed_server.requests_for("/wire.xml")[-1]
+    assert last.headers["If-None-Match"] == '"v1"'
+    assert last.headers["If-Modified-Since"] == "Sat, 28 Nov 2026 09:00:00 GMT"
+    assert "aggregator/" in last.headers["User-Agent"]
+    assert len(export(tmp_path)) == 2
+
+
+def test_run_once_polls_only_due_sources(tmp_path, feed_server):
+    feed_server.routes["/wire.xml"] = Route(body=wire_feed())
+    write_config(tmp_path, feed_server, "/wire.xml")
+    assert run_cli("run", "--once", cwd=tmp_path).returncode == 0
+    again = run_cli("run", "--once", cwd=tmp_path)
+    assert again.returncode == 0
+    assert len(feed_server.requests_for("/wire.xml")) == 1  # interval (1h) not elapsed
+    assert "0 sources polled" in again.stdout
+
+
+def test_a_failing_source_does_not_stop_the_others(tmp_path, feed_server):
+    feed_server.routes["/broken.xml"] = Route(body=b"oops", status=500)
+    feed_server.routes["/wire.xml"] = Route(body=wire_feed())
+    feed_server.routes["/gone.xml"] = Route(body=b"", status=410)
+    write_config(tmp_path, feed_server, "/broken.xml", "/wire.xml", "/gone.xml")
+
+    result = run_cli("run", "--once", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "FAIL  broken: http_5xx: HTTP 500" in result.stdout
+    assert "FAIL  gone: gone: HTTP 410" in result.stdout
+    assert "ok    wire: 2 new" in result.stdout
+    assert len(export(tmp_path)) == 2
+    assert (tmp_path / "output" / "feed.atom").exists()
+
+    strict = run_cli("run", "--once", "--all", "--strict", cwd=tmp_path)
+    assert strict.returncode == 1
+    assert "Traceback" not in strict.stderr
+
+    db = sqlite3.connect(tmp_path / "aggregator.sqlite")
+    rows = dict(db.execute("select name, last_error_kind from sources").fetchall())
+    assert rows == {"broken": "http_5xx", "wire": None, "gone": "gone"}
+
+
+def test_an_edited_entry_is_updated_not_duplicated(tmp_path, feed_server):
+    feed_server.routes["/wire.xml"] = Route(body=wire_feed("Helix releases Aurora"))
+    write_config(tmp_path, feed_server, "/wire.xml")
+    assert run_cli("run", "--once", cwd=tmp_path).returncode == 0
+    before = {e["guid"]: e for e in export(tmp_path)}
+
+    feed_server.routes["/wire.xml"] = Route(body=wire_feed("Helix releases Aurora-70B (updated)"))
+    result = run_cli("run", "--once", "--all", cwd=tmp_path)
+    assert "0 new, 1 updated" in result.stdout
+    after = {e["guid"]: e for e in export(tmp_path)}
+    assert after.keys() == before.keys()
+    assert after["wire-1"]["title"] == "Helix releases Aurora-70B (updated)"
+    assert after["wire-1"]["id"] == before["wire-1"]["id"]
+    assert after["wire-1"]["story_id"] == before["wire-1"]["story_id"]
+    assert after["wire-1"]["updated"] > before["wire-1"]["updated"]
+    assert after["wire-2"] == before["wire-2"]
+
+
+def test_the_same_article_through_two_sources_is_one_story(tmp_path, feed_server):
+    feed_server.routes["/wire.xml"] = Route(body=wire_feed())
+    feed_server.routes["/blog.atom"] = Route(body=atom([{
+        "title": "Helix's Aurora is out", "id": "urn:blog:1",
+        "link": f"{ARTICLE}?utm_source=twitter&utm_medium=social&fbclid=abc#comments",
+        "summary": "Syndicated copy.",
+    }]))
+    write_config(tmp_path, feed_server, "/wire.xml", "/blog.atom")
+    assert run_cli("run", "--once", cwd=tmp_path).returncode == 0
+
+    entries = export(tmp_path)
+    assert len(entries) == 3
+    same = [e for e in entries if e["canonical_url"] == ARTICLE]
+    assert len(same) == 2
+    assert {e["feed_url"] for e in same} == {feed_server.url("/wire.xml"),
+                                             feed_server.url("/blog.atom")}
+    assert same[0]["story_id"] == same[1]["story_id"]
+    assert same[0]["score"] == same[1]["score"]
+    other = next(e for e in entries if e["canonical_url"] != ARTICLE)
+    assert other["story_id"] != same[0]["story_id"]
+
+    feed = feedparser.parse((tmp_path / "output" / "feed.atom").read_bytes())
+    assert len(feed.entries) == 2
+    merged = next(e for e in feed.entries if "Also covered by" in e.content[0].value
+                  and "wire" in e.content[0].value and "blog" in e.content[0].value)
+    assert merged.link == ARTICLE
+
+
+def test_export_entries_fields(tmp_path, feed_server):
+    feed_server.routes["/wire.xml"] = Route(body=wire_feed())
+    write_config(tmp_path, feed_server, "/wire.xml")
+    run_cli("run", "--once", cwd=tmp_path)
+    entry = next(e for e in export(tmp_path) if e["guid"] == "wire-1")
+    assert entry["feed_url"] == feed_server.url("/wire.xml")
+    assert entry["url"] == entry["canonical_url"] == ARTICLE
+    assert entry["title"] == "Helix releases Aurora"
+    assert entry["published"] == "2026-11-28T09:00:00Z"
+    assert isinstance(entry["id"], int)
+    assert isinstance(entry["story_id"], str)
+    assert 0 <= entry["score"] <= 100
+
+
+def test_db_and_output_options_override_the_config(tmp_path, feed_server):
+    feed_server.routes["/wire.xml"] = Route(body=wire_feed())
+    write_config(tmp_path, feed_server, "/wire.xml")
+    elsewhere = tmp_path / "elsewhere"
+    db_url = f"sqlite:///{elsewhere / 'store.db'}"
+    result = run_cli("--db", db_url, "--output", str(elsewhere / "out"), "run", "--once",
+                     cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (elsewhere / "store.db").exists()
+    assert (elsewhere / "out" / "feed.atom").exists()
+    assert not (tmp_path / "aggregator.sqlite").exists()
+    assert not (tmp_path / "output").exists()
