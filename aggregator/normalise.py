@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import html
 import re
+from dataclasses import replace
 from datetime import datetime, timedelta
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
@@ -58,11 +59,16 @@ _SPACE = re.compile(r"\s+")
 def normalise_entries(
     feed: ParsedFeed, *, source_url: str, base_url: str, now: datetime
 ) -> tuple[Item, ...]:
-    """Normalise every entry; the first of several entries with the same identity wins."""
+    """Normalise every entry. Of several entries with the same GUID or link, the first wins;
+    entries with neither and the same content are told apart by their rank among those."""
     items: dict[str, Item] = {}
     for entry in feed.entries:
         item = normalise_entry(entry, source_url=source_url, base_url=base_url, now=now)
-        items.setdefault(item.key, item)
+        key, n = item.key, 1
+        while key.startswith("sha256:") and key in items:
+            n += 1
+            key = f"{item.key}#{n}"
+        items.setdefault(key, item if key == item.key else replace(item, key=key))
     return tuple(items.values())
 
 
