@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import ConstructorError, DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from aggregator import __version__
@@ -102,12 +103,14 @@ def _load_yaml(text: str) -> Any:
     try:
         return yaml.load(text)
     except MarkedYAMLError as exc:
-        # The context mark ("while scanning a simple key") is where the mistake starts;
-        # the problem mark is often where the scanner gave up, a line or more later.
-        mark = exc.context_mark or exc.problem_mark
+        # For a syntax error the context mark ("while scanning a simple key") is where the
+        # mistake starts, and the problem mark where the scanner gave up, often later. For a
+        # construction error (a duplicate key) the problem mark is the offending line.
+        constructing = isinstance(exc, ConstructorError | DuplicateKeyError)
+        mark = exc.problem_mark if constructing else exc.context_mark or exc.problem_mark
         line = mark.line + 1 if mark is not None else None
         problem = exc.problem or "invalid YAML"
-        context = f" ({exc.context})" if exc.context else ""
+        context = f" ({exc.context})" if exc.context and not constructing else ""
         raise ConfigError(f"invalid YAML: {problem}{context}", line) from None
     except YAMLError as exc:
         raise ConfigError(f"invalid YAML: {exc}") from None

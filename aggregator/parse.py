@@ -47,7 +47,12 @@ def parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
     if not version:
         if _HTML_START.match(body[:4096]):
             raise FeedError(FeedErrorKind.NOT_A_FEED, "an HTML page, not a feed")
-        if not body[:1024].replace(b"\x00", b"").lstrip(b"\xef\xbb\xbf\xfe\xff \t\r\n").startswith(b"<"):
+        if (
+            not body[:1024]
+            .replace(b"\x00", b"")
+            .lstrip(b"\xef\xbb\xbf\xfe\xff \t\r\n")
+            .startswith(b"<")
+        ):
             raise FeedError(FeedErrorKind.NOT_A_FEED, "neither XML nor JSON")
         if result.get("bozo"):
             raise FeedError(FeedErrorKind.PARSE, f"not well-formed: {result.get('bozo_exception')}")

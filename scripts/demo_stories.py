@@ -502,7 +502,8 @@ SOLO_POSTS = {
     "policy": [
         (
             "Explainer: who enforces the AI Act, and how",
-            "National authorities, the AI Office and the scientific panel, and how they divide the work.",
+            "National authorities, the AI Office and the scientific panel, and how they "
+            "divide the work.",
         ),
         (
             "Consultation opens on AI procurement rules for public bodies",

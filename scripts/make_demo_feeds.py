@@ -16,8 +16,9 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 sys.path.insert(0, str(Path(__file__).parent))
-from demo_stories import CLAIMS, EVENTS, METHODS, SOLO_POSTS, TARGETS  # noqa: E402
+from demo_stories import CLAIMS, EVENTS, METHODS, SOLO_POSTS, TARGETS
 
+SUFFIXES = ["A Study", "Revisited", "at Scale", "Made Simple"]
 NOW = datetime(2026, 11, 28, 18, 0, tzinfo=UTC)  # aggregator.demo.SAMPLE_NOW
 OUT = Path(__file__).resolve().parent.parent / "aggregator" / "demo" / "feeds"
 
@@ -146,7 +147,7 @@ def main() -> None:
         copy["date"] = entry["date"] + timedelta(minutes=40)  # type: ignore[operator]
         copy["title"] = f"{entry['title']} (Frontier Wire)"
         entries["syndicate-daily.xml"].append(copy)
-    for file, name, fmt, site, _, solo in SOURCES:
+    for file, _name, fmt, site, _, solo in SOURCES:
         for i, (title, summary) in enumerate(SOLO_POSTS.get(solo or "", [])):
             slug = "-".join(title.lower().split()[:6]).replace(":", "").replace(",", "")
             when = NOW - timedelta(hours=3 + 9 * i + rng.randint(0, 5))
@@ -173,7 +174,7 @@ def main() -> None:
         entries["cs-lg-digest.rdf"].append(
             {
                 "id": f"https://cslg-digest.example/abs/2611.{10000 + i * 37}",
-                "title": f"{method} {target}: {['A Study', 'Revisited', 'at Scale', 'Made Simple'][i % 4]}",
+                "title": f"{method} {target}: {SUFFIXES[i % 4]}",
                 "link": f"https://cslg-digest.example/abs/2611.{10000 + i * 37}",
                 "summary": f"<p>We propose a {method.lower()} approach to "
                 f"{target.lower()} that {claim}.</p>",

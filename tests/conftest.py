@@ -35,5 +35,10 @@ def run_cli(*args: str, cwd: Path, timeout: float = 120) -> subprocess.Completed
     env = {k: v for k, v in os.environ.items() if not k.startswith("AGGREGATOR_")}
     return subprocess.run(
         [sys.executable, "-m", "aggregator", *args],
-        cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env, check=False,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        check=False,
     )

@@ -5,7 +5,9 @@ from __future__ import annotations
 from xml.sax.saxutils import escape
 
 
-def rss(items: list[dict[str, str]], title: str = "Test feed", link: str = "https://example.com/") -> bytes:
+def rss(
+    items: list[dict[str, str]], title: str = "Test feed", link: str = "https://example.com/"
+) -> bytes:
     parts = [
         '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0"><channel>',
         f"<title>{escape(title)}</title><link>{escape(link)}</link><description>d</description>",

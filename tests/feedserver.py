@@ -4,6 +4,7 @@ Last-Modified like a well-behaved publisher."""
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import threading
 import time
@@ -92,10 +93,8 @@ class FeedServer:
                     self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 if status != 304:
-                    try:
+                    with contextlib.suppress(BrokenPipeError, ConnectionResetError):
                         self.wfile.write(body)
-                    except (BrokenPipeError, ConnectionResetError):
-                        pass
 
             def log_message(self, format: str, *args: object) -> None:
                 pass
@@ -130,7 +129,9 @@ class FeedServer:
         self.httpd.server_close()
 
 
-def drip(byte: bytes = b" ", every: float = 0.2, limit: float = 30.0) -> Callable[[], Iterator[bytes]]:
+def drip(
+    byte: bytes = b" ", every: float = 0.2, limit: float = 30.0
+) -> Callable[[], Iterator[bytes]]:
     """A body that sends one byte per `every` seconds, for at most `limit` seconds."""
 
     def chunks() -> Iterator[bytes]:
@@ -143,7 +144,9 @@ def drip(byte: bytes = b" ", every: float = 0.2, limit: float = 30.0) -> Callabl
     return chunks
 
 
-def endless(chunk_size: int = 64 * 1024, limit_bytes: int = 200 * 2**20) -> Callable[[], Iterator[bytes]]:
+def endless(
+    chunk_size: int = 64 * 1024, limit_bytes: int = 200 * 2**20
+) -> Callable[[], Iterator[bytes]]:
     """A body that never ends by itself (stopped at `limit_bytes`, far past any cap)."""
 
     def chunks() -> Iterator[bytes]:

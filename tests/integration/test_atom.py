@@ -18,16 +18,25 @@ RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$
 
 
 def items(prefix: str, n: int) -> list[dict[str, str]]:
-    topics = ["open model release", "chip export rules", "robot foundation model",
-              "weather forecasting model", "protein design model", "AI act code of practice"]
-    return [{
-        "title": f"{prefix}: {topics[i % len(topics)]} news {i}",
-        "link": f"https://{prefix}.example/{i}?utm_source=rss",
-        "guid": f"{prefix}-{i}",
-        "pubDate": f"Sat, 28 Nov 2026 {10 - i % 10:02d}:00:00 GMT",
-        "description": f"<p>About the {topics[i % len(topics)]}, part {i}.</p>",
-        "category": "research",
-    } for i in range(n)]
+    topics = [
+        "open model release",
+        "chip export rules",
+        "robot foundation model",
+        "weather forecasting model",
+        "protein design model",
+        "AI act code of practice",
+    ]
+    return [
+        {
+            "title": f"{prefix}: {topics[i % len(topics)]} news {i}",
+            "link": f"https://{prefix}.example/{i}?utm_source=rss",
+            "guid": f"{prefix}-{i}",
+            "pubDate": f"Sat, 28 Nov 2026 {10 - i % 10:02d}:00:00 GMT",
+            "description": f"<p>About the {topics[i % len(topics)]}, part {i}.</p>",
+            "category": "research",
+        }
+        for i in range(n)
+    ]
 
 
 def check_rfc4287(path: Path) -> dict[str, etree._Element]:
@@ -63,23 +72,40 @@ def check_rfc4287(path: Path) -> dict[str, etree._Element]:
 
 def test_written_atom_follows_rfc4287_and_ids_are_stable(tmp_path, feed_server):
     feed_server.routes["/a.xml"] = Route(body=rss(items("alpha", 8)))
-    feed_server.routes["/b.atom"] = Route(body=atom([
-        {"title": "Beta on the open model release", "id": "urn:beta:0",
-         "link": "https://alpha.example/0?utm_medium=social", "summary": "A copy."},
-        {"title": "Beta on chip export rules and the open model release", "id": "urn:beta:1",
-         "link": "https://beta.example/1", "summary": "Open model release and export rules."},
-    ]))
+    feed_server.routes["/b.atom"] = Route(
+        body=atom(
+            [
+                {
+                    "title": "Beta on the open model release",
+                    "id": "urn:beta:0",
+                    "link": "https://alpha.example/0?utm_medium=social",
+                    "summary": "A copy.",
+                },
+                {
+                    "title": "Beta on chip export rules and the open model release",
+                    "id": "urn:beta:1",
+                    "link": "https://beta.example/1",
+                    "summary": "Open model release and export rules.",
+                },
+            ]
+        )
+    )
     write_config(tmp_path, feed_server, "/a.xml", "/b.atom")
     assert run_cli("run", "--once", cwd=tmp_path).returncode == 0
     out = tmp_path / "output" / "feed.atom"
     first = check_rfc4287(out)
     assert len(first) == 9  # 10 entries, two of them one story
     assert feedparser.parse(out.read_bytes()).bozo == 0
-    related = [link for e in first.values() for link in e.findall(f"{A}link")
-               if link.get("rel") == "related"]
+    related = [
+        link
+        for e in first.values()
+        for link in e.findall(f"{A}link")
+        if link.get("rel") == "related"
+    ]
     assert related, "rel=related links are written as such (feedgen issue 135)"
-    merged = next(e for e in first.values()
-                  if e.find(f"{A}link").get("href") == "https://alpha.example/0")
+    merged = next(
+        e for e in first.values() if e.find(f"{A}link").get("href") == "https://alpha.example/0"
+    )
     covered = merged.findtext(f"{A}content").split("Also covered by:")[1]
     assert ">a</a>" in covered and ">b</a>" in covered
 
@@ -87,19 +113,29 @@ def test_written_atom_follows_rfc4287_and_ids_are_stable(tmp_path, feed_server):
     assert run_cli("run", "--once", "--all", cwd=tmp_path).returncode == 0
     second = check_rfc4287(out)
     assert second.keys() == first.keys()
-    assert all(second[i].findtext(f"{A}updated") == first[i].findtext(f"{A}updated")
-               for i in first)
+    assert all(second[i].findtext(f"{A}updated") == first[i].findtext(f"{A}updated") for i in first)
 
     # A new source covers an existing story: same id, not a new entry.
-    feed_server.routes["/c.xml"] = Route(body=rss([{
-        "title": "Gamma also reports", "link": "https://alpha.example/3", "guid": "gamma-0",
-        "pubDate": "Sat, 28 Nov 2026 11:00:00 GMT", "description": "Third source."}]))
+    feed_server.routes["/c.xml"] = Route(
+        body=rss(
+            [
+                {
+                    "title": "Gamma also reports",
+                    "link": "https://alpha.example/3",
+                    "guid": "gamma-0",
+                    "pubDate": "Sat, 28 Nov 2026 11:00:00 GMT",
+                    "description": "Third source.",
+                }
+            ]
+        )
+    )
     write_config(tmp_path, feed_server, "/a.xml", "/b.atom", "/c.xml")
     assert run_cli("run", "--once", cwd=tmp_path).returncode == 0
     third = check_rfc4287(out)
     assert third.keys() == first.keys()
-    grown = next(e for e in third.values()
-                 if e.find(f"{A}link").get("href") == "https://alpha.example/3")
+    grown = next(
+        e for e in third.values() if e.find(f"{A}link").get("href") == "https://alpha.example/3"
+    )
     assert ">c</a></p>" in grown.findtext(f"{A}content")
     story_id = grown.findtext(f"{A}id")
     assert grown.findtext(f"{A}updated") > first[story_id].findtext(f"{A}updated")

@@ -13,10 +13,17 @@ BAD_CONFIGS = [
     ("feeds:\n  - url: https://a.example/feed\n    colour: blue\n", 3, "unknown key 'colour'"),
     ("feeds:\n  - url: ftp://a.example/feed\n", 2, "not an http(s) URL"),
     ("feeds:\n  - url: https://a.example/feed\n    interval: often\n", 3, "not a duration"),
-    ("feeds:\n  - url: https://a.example/f\n  - url: https://b.example/f\n"
-     "  - url: https://a.example/f\n", 4, "duplicate source"),
-    ("feeds:\n  - url: https://a.example/f\n    filters:\n      exclude: ['(unclosed']\n", 4,
-     "bad regular expression"),
+    (
+        "feeds:\n  - url: https://a.example/f\n  - url: https://b.example/f\n"
+        "  - url: https://a.example/f\n",
+        4,
+        "duplicate source",
+    ),
+    (
+        "feeds:\n  - url: https://a.example/f\n    filters:\n      exclude: ['(unclosed']\n",
+        4,
+        "bad regular expression",
+    ),
     ("feeds:\n  - url: https://a.example/f\n    weight: -1\n", 3, "between 0 and 10"),
     ("feeds:\n  - url: https://a.example/f\n  bad indentation\n", 3, "invalid YAML"),
     ("publish:\n  max_items: 0\nfeeds:\n  - url: https://a.example/f\n", 2, "'max_items'"),
@@ -57,8 +64,9 @@ def test_missing_config_is_a_clear_error(tmp_path):
 def test_config_paths_are_relative_to_the_config_folder(tmp_path):
     sub = tmp_path / "conf"
     sub.mkdir()
-    (sub / "feeds.yaml").write_text("store: data/db.sqlite\noutput: public\n"
-                                    "feeds:\n  - url: https://a.example/feed\n")
+    (sub / "feeds.yaml").write_text(
+        "store: data/db.sqlite\noutput: public\nfeeds:\n  - url: https://a.example/feed\n"
+    )
     result = run_cli("--config", "conf/feeds.yaml", "check", cwd=tmp_path)
     assert f"store sqlite:///{sub / 'data' / 'db.sqlite'}" in result.stdout
     assert f"output {sub / 'public'}" in result.stdout
@@ -97,8 +105,11 @@ def test_demo_publishes_the_sample_feeds_offline(tmp_path):
     assert len(feed.entries) >= 10
     assert all("Impact Score" in e.content[0].value for e in feed.entries)
     assert any("Related stories" in e.content[0].value for e in feed.entries)
-    assert any(len(e.content[0].value.split("Also covered by:")[1].split("<a ")) > 2
-               for e in feed.entries if "Also covered by:" in e.content[0].value)
+    assert any(
+        len(e.content[0].value.split("Also covered by:")[1].split("<a ")) > 2
+        for e in feed.entries
+        if "Also covered by:" in e.content[0].value
+    )
     page = (tmp_path / "out" / "index.html").read_text()
     assert page.count("<article") == len(feed.entries)
     assert "Impact Score" in page

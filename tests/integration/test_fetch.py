@@ -30,14 +30,14 @@ def fail(fetch: Fetcher, url: str, now) -> FeedError:
 
 
 def test_conditional_get_and_304(feed_server, now):
-    feed_server.routes["/f"] = Route(body=BODY, etag='"abc"', last_modified="Sat, 28 Nov 2026 "
-                                     "09:00:00 GMT")
+    feed_server.routes["/f"] = Route(
+        body=BODY, etag='"abc"', last_modified="Sat, 28 Nov 2026 09:00:00 GMT"
+    )
     f = fetcher()
     first = f.fetch_feed(feed_server.url("/f"), None, now)
     assert (first.status, first.not_modified, first.body) == (200, False, BODY)
     assert first.etag == '"abc"'
-    state = FeedState(url=feed_server.url("/f"), etag=first.etag,
-                      last_modified=first.last_modified)
+    state = FeedState(url=feed_server.url("/f"), etag=first.etag, last_modified=first.last_modified)
     second = f.fetch_feed(feed_server.url("/f"), state, now)
     assert (second.status, second.not_modified, second.body) == (304, True, b"")
     request = feed_server.requests_for("/f")[-1]
@@ -68,10 +68,16 @@ def test_redirect_loop_is_bounded(feed_server, now):
     assert len(feed_server.requests) == 6
 
 
-@pytest.mark.parametrize(("status", "kind"), [
-    (404, FeedErrorKind.GONE), (410, FeedErrorKind.GONE), (403, FeedErrorKind.HTTP_4XX),
-    (500, FeedErrorKind.HTTP_5XX), (502, FeedErrorKind.HTTP_5XX),
-])
+@pytest.mark.parametrize(
+    ("status", "kind"),
+    [
+        (404, FeedErrorKind.GONE),
+        (410, FeedErrorKind.GONE),
+        (403, FeedErrorKind.HTTP_4XX),
+        (500, FeedErrorKind.HTTP_5XX),
+        (502, FeedErrorKind.HTTP_5XX),
+    ],
+)
 def test_http_errors_are_classified(feed_server, now, status, kind):
     feed_server.routes["/e"] = Route(status=status, body=b"error page")
     assert fail(fetcher(), feed_server.url("/e"), now).kind is kind

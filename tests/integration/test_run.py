@@ -31,17 +31,31 @@ def export(tmp_path: Path) -> list[dict[str, object]]:
 
 
 def wire_feed(title: str = "Helix releases Aurora") -> bytes:
-    return rss([
-        {"title": title, "link": ARTICLE, "guid": "wire-1",
-         "pubDate": "Sat, 28 Nov 2026 09:00:00 GMT", "description": "<p>Open weights.</p>"},
-        {"title": "Another story", "link": "https://news.example.com/other", "guid": "wire-2",
-         "pubDate": "Sat, 28 Nov 2026 08:00:00 GMT", "description": "Second."},
-    ])
+    return rss(
+        [
+            {
+                "title": title,
+                "link": ARTICLE,
+                "guid": "wire-1",
+                "pubDate": "Sat, 28 Nov 2026 09:00:00 GMT",
+                "description": "<p>Open weights.</p>",
+            },
+            {
+                "title": "Another story",
+                "link": "https://news.example.com/other",
+                "guid": "wire-2",
+                "pubDate": "Sat, 28 Nov 2026 08:00:00 GMT",
+                "description": "Second.",
+            },
+        ]
+    )
 
 
 def test_second_run_is_conditional_and_stores_nothing_new(tmp_path, feed_server):
     feed_server.routes["/wire.xml"] = Route(
-        body=wire_feed(), etag='"v1"', last_modified="Sat, 28 Nov 2026 09:00:00 GMT",
+        body=wire_feed(),
+        etag='"v1"',
+        last_modified="Sat, 28 Nov 2026 09:00:00 GMT",
         headers={"Content-Type": "application/rss+xml"},
     )
     write_config(tmp_path, feed_server, "/wire.xml")
@@ -114,11 +128,18 @@ def test_an_edited_entry_is_updated_not_duplicated(tmp_path, feed_server):
 
 def test_the_same_article_through_two_sources_is_one_story(tmp_path, feed_server):
     feed_server.routes["/wire.xml"] = Route(body=wire_feed())
-    feed_server.routes["/blog.atom"] = Route(body=atom([{
-        "title": "Helix's Aurora is out", "id": "urn:blog:1",
-        "link": f"{ARTICLE}?utm_source=twitter&utm_medium=social&fbclid=abc#comments",
-        "summary": "Syndicated copy.",
-    }]))
+    feed_server.routes["/blog.atom"] = Route(
+        body=atom(
+            [
+                {
+                    "title": "Helix's Aurora is out",
+                    "id": "urn:blog:1",
+                    "link": f"{ARTICLE}?utm_source=twitter&utm_medium=social&fbclid=abc#comments",
+                    "summary": "Syndicated copy.",
+                }
+            ]
+        )
+    )
     write_config(tmp_path, feed_server, "/wire.xml", "/blog.atom")
     assert run_cli("run", "--once", cwd=tmp_path).returncode == 0
 
@@ -126,8 +147,10 @@ def test_the_same_article_through_two_sources_is_one_story(tmp_path, feed_server
     assert len(entries) == 3
     same = [e for e in entries if e["canonical_url"] == ARTICLE]
     assert len(same) == 2
-    assert {e["feed_url"] for e in same} == {feed_server.url("/wire.xml"),
-                                             feed_server.url("/blog.atom")}
+    assert {e["feed_url"] for e in same} == {
+        feed_server.url("/wire.xml"),
+        feed_server.url("/blog.atom"),
+    }
     assert same[0]["story_id"] == same[1]["story_id"]
     assert same[0]["score"] == same[1]["score"]
     other = next(e for e in entries if e["canonical_url"] != ARTICLE)
@@ -135,8 +158,13 @@ def test_the_same_article_through_two_sources_is_one_story(tmp_path, feed_server
 
     feed = feedparser.parse((tmp_path / "output" / "feed.atom").read_bytes())
     assert len(feed.entries) == 2
-    merged = next(e for e in feed.entries if "Also covered by" in e.content[0].value
-                  and "wire" in e.content[0].value and "blog" in e.content[0].value)
+    merged = next(
+        e
+        for e in feed.entries
+        if "Also covered by" in e.content[0].value
+        and "wire" in e.content[0].value
+        and "blog" in e.content[0].value
+    )
     assert merged.link == ARTICLE
 
 
@@ -159,8 +187,9 @@ def test_db_and_output_options_override_the_config(tmp_path, feed_server):
     write_config(tmp_path, feed_server, "/wire.xml")
     elsewhere = tmp_path / "elsewhere"
     db_url = f"sqlite:///{elsewhere / 'store.db'}"
-    result = run_cli("--db", db_url, "--output", str(elsewhere / "out"), "run", "--once",
-                     cwd=tmp_path)
+    result = run_cli(
+        "--db", db_url, "--output", str(elsewhere / "out"), "run", "--once", cwd=tmp_path
+    )
     assert result.returncode == 0, result.stderr
     assert (elsewhere / "store.db").exists()
     assert (elsewhere / "out" / "feed.atom").exists()

@@ -19,9 +19,20 @@ def parse(body: bytes, content_type: str = "application/xml"):
 
 
 def test_rss2():
-    feed = parse(rss([{"title": "A &amp; B", "link": "https://e.example/1", "guid": "g1",
-                       "pubDate": "Sat, 28 Nov 2026 09:00:00 +0100", "description": "<b>x</b>",
-                       "category": "ml"}]))
+    feed = parse(
+        rss(
+            [
+                {
+                    "title": "A &amp; B",
+                    "link": "https://e.example/1",
+                    "guid": "g1",
+                    "pubDate": "Sat, 28 Nov 2026 09:00:00 +0100",
+                    "description": "<b>x</b>",
+                    "category": "ml",
+                }
+            ]
+        )
+    )
     assert feed.version == "rss20"
     (entry,) = feed.entries
     assert (entry.guid, entry.link, entry.tags) == ("g1", "https://e.example/1", ("ml",))
@@ -31,8 +42,19 @@ def test_rss2():
 
 
 def test_atom():
-    feed = parse(atom([{"title": "T", "id": "urn:1", "link": "https://e.example/1",
-                        "updated": "2026-11-28T09:00:00+02:00", "summary": "<i>s</i>"}]))
+    feed = parse(
+        atom(
+            [
+                {
+                    "title": "T",
+                    "id": "urn:1",
+                    "link": "https://e.example/1",
+                    "updated": "2026-11-28T09:00:00+02:00",
+                    "summary": "<i>s</i>",
+                }
+            ]
+        )
+    )
     assert feed.version == "atom10"
     (entry,) = feed.entries
     assert entry.updated == datetime(2026, 11, 28, 7, 0, tzinfo=UTC)
@@ -56,11 +78,21 @@ def test_rss1():
 
 @pytest.mark.parametrize("version", ["1", "1.1"])
 def test_json_feed(version):
-    doc = {"version": f"https://jsonfeed.org/version/{version}", "title": "J",
-           "items": [{"id": 7, "url": "https://e.example/7", "title": "Seven & more",
-                      "content_text": "plain <text>", "date_published": "2026-11-28T09:00:00Z",
-                      "tags": ["a", 3]},
-                     "not an item"]}
+    doc = {
+        "version": f"https://jsonfeed.org/version/{version}",
+        "title": "J",
+        "items": [
+            {
+                "id": 7,
+                "url": "https://e.example/7",
+                "title": "Seven & more",
+                "content_text": "plain <text>",
+                "date_published": "2026-11-28T09:00:00Z",
+                "tags": ["a", 3],
+            },
+            "not an item",
+        ],
+    }
     feed = parse(json.dumps(doc).encode(), "application/feed+json")
     assert feed.version == "json" + version.replace(".", "")
     (entry,) = feed.entries
@@ -71,17 +103,22 @@ def test_json_feed(version):
     assert entry.published == datetime(2026, 11, 28, 9, 0, tzinfo=UTC)
 
 
-@pytest.mark.parametrize(("body", "kind"), [
-    (b"<!DOCTYPE html><html><head><title>Blog</title></head><body>hi</body></html>",
-     FeedErrorKind.NOT_A_FEED),
-    (b"just some text", FeedErrorKind.NOT_A_FEED),
-    (b'{"version": "https://jsonfeed.org/version/1.1", "items": 3}', FeedErrorKind.PARSE),
-    (b'{"hello": "world"}', FeedErrorKind.NOT_A_FEED),
-    (b"{not json", FeedErrorKind.PARSE),
-    (b"[" * 100_000, FeedErrorKind.NOT_A_FEED),
-    (b"{" * 100_000, FeedErrorKind.PARSE),
-    (b"<rss version='2.0'><channel><title>x</ti", None),  # recovered or a parse error
-])
+@pytest.mark.parametrize(
+    ("body", "kind"),
+    [
+        (
+            b"<!DOCTYPE html><html><head><title>Blog</title></head><body>hi</body></html>",
+            FeedErrorKind.NOT_A_FEED,
+        ),
+        (b"just some text", FeedErrorKind.NOT_A_FEED),
+        (b'{"version": "https://jsonfeed.org/version/1.1", "items": 3}', FeedErrorKind.PARSE),
+        (b'{"hello": "world"}', FeedErrorKind.NOT_A_FEED),
+        (b"{not json", FeedErrorKind.PARSE),
+        (b"[" * 100_000, FeedErrorKind.NOT_A_FEED),
+        (b"{" * 100_000, FeedErrorKind.PARSE),
+        (b"<rss version='2.0'><channel><title>x</ti", None),  # recovered or a parse error
+    ],
+)
 def test_what_is_not_a_feed_is_classified(body, kind):
     if kind is None:
         try:
@@ -117,10 +154,13 @@ def test_external_entities_are_not_read(tmp_path):
 
 def test_billion_laughs_is_refused_quickly():
     lol = ['<!ENTITY lol0 "lol">'] + [
-        f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10}">' for i in range(1, 10)]
-    body = ("<?xml version='1.0'?><!DOCTYPE rss [" + "".join(lol) + "]>"
-            "<rss version='2.0'><channel><title>&lol9;</title><item><title>&lol9;</title>"
-            "<guid>1</guid></item></channel></rss>").encode()
+        f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10}">' for i in range(1, 10)
+    ]
+    body = (
+        "<?xml version='1.0'?><!DOCTYPE rss [" + "".join(lol) + "]>"
+        "<rss version='2.0'><channel><title>&lol9;</title><item><title>&lol9;</title>"
+        "<guid>1</guid></item></channel></rss>"
+    ).encode()
     try:
         feed = parse(body)
     except FeedError:

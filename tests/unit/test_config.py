@@ -1,0 +1,146 @@
+"""config: defaults, conversions and errors with their line numbers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from aggregator.config import parse_config, parse_duration, parse_size
+from aggregator.errors import ConfigError
+
+BASE = Path("/srv/agg")
+
+
+def test_minimal_config_gets_defaults():
+    config = parse_config("feeds:\n  - url: https://a.example/feed\n", base_dir=BASE)
+    (source,) = config.sources
+    assert source.name == "a.example"
+    assert source.interval == timedelta(hours=1)
+    assert source.weight == 1.0
+    assert config.store_url == "sqlite:////srv/agg/aggregator.sqlite"
+    assert config.output_dir == BASE / "output"
+    assert config.fetch.max_bytes == 10 * 2**20
+    assert config.publish.related == 4
+
+
+def test_full_config():
+    text = """
+store: postgresql+psycopg://u@db/agg
+output: /var/www/feed
+user_agent: my-agg/1.0
+fetch: {timeout: 5, deadline: 20, max_bytes: 2MiB, max_redirects: 3, workers: 4}
+publish: {title: Mine, link: https://me.example/, max_items: 10, window: 2d, min_score: 20}
+score: {half_life: 12h, weights: {coverage: 1, source: 1, recency: 2}}
+dedupe: {window: 1d}
+feeds:
+  - https://short.example/feed
+  - url: https://a.example/feed
+    name: A
+    weight: 2.5
+    interval: 30m
+    tags: [ML, research]
+    filters:
+      include: [model]
+      exclude: ["^sponsored"]
+"""
+    config = parse_config(text, base_dir=BASE, store_url=None)
+    assert config.store_url == "postgresql+psycopg://u@db/agg"
+    assert config.output_dir == Path("/var/www/feed")
+    assert config.fetch.user_agent == "my-agg/1.0"
+    assert config.fetch.max_bytes == 2 * 2**20
+    assert config.publish.window == timedelta(days=2)
+    assert config.score.half_life == timedelta(hours=12)
+    assert config.dedupe_window == timedelta(days=1)
+    short, a = config.sources
+    assert short.url == "https://short.example/feed"
+    assert (a.name, a.weight, a.interval, a.tags) == (
+        "A",
+        2.5,
+        timedelta(minutes=30),
+        ("ml", "research"),
+    )
+    assert a.include[0].search("New MODEL") and a.exclude[0].search("Sponsored: x")
+    assert a.line == 11
+
+
+def test_overrides_win():
+    config = parse_config(
+        "store: x.db\nfeeds: [https://a.example/]\n",
+        base_dir=BASE,
+        store_url="sqlite:///other.db",
+        output_dir=Path("/o"),
+    )
+    assert (config.store_url, config.output_dir) == ("sqlite:///other.db", Path("/o"))
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "fragment"),
+    [
+        (
+            "feeds:\n  - url: https://a.example/\n    name: A\n  - url: https://b.example/\n"
+            "    name: a\n",
+            4,
+            "duplicate source name",
+        ),
+        (
+            "feeds:\n  - url: https://A.example/\n  - url: https://a.example\n",
+            3,
+            "duplicate source",
+        ),
+        ("feeds:\n  - url: https://a.example/\n    tags: [ok, 3]\n", 3, "tag"),
+        ("feeds:\n  - url: https://a.example/\n    tags: x\n", 3, "'tags' must be a list"),
+        ("feeds:\n  - url: https://a.example/\n    interval: 10s\n", 3, "shorter than the minimum"),
+        ("feeds:\n  - 42\n", 2, "must be a mapping"),
+        ("feeds:\n  - name: x\n", 2, "missing required key 'url'"),
+        ("feeds:\n  - url: http:///nohost\n", 2, "has no host"),
+        ("fetch:\n  max_bytes: lots\nfeeds: [https://a.example/]\n", 2, "not a size"),
+        ("fetch:\n  workers: 2.5\nfeeds: [https://a.example/]\n", 2, "whole number"),
+        ("fetch:\n  timeout: true\nfeeds: [https://a.example/]\n", 2, "must be a number"),
+        (
+            "score:\n  weights: {coverage: 0, source: 0, recency: 0}\nfeeds: [https://a.example/]\n",
+            2,
+            "must not all be zero",
+        ),
+        ("feeds:\n  - url: https://a.example/\n    url: https://b.example/\n", 3, "duplicate key"),
+        ("feeds: 3\n", 1, "must be a list"),
+        ("", 1, "must be a mapping"),
+    ],
+)
+def test_errors_name_their_line(text, line, fragment):
+    with pytest.raises(ConfigError) as info:
+        parse_config(text, base_dir=BASE)
+    assert info.value.line == line, str(info.value)
+    assert fragment in str(info.value)
+    assert str(info.value).startswith(f"config: line {line}: ")
+
+
+@pytest.mark.parametrize(
+    ("value", "seconds"),
+    [
+        ("90s", 90),
+        ("30m", 1800),
+        ("2h", 7200),
+        ("1d", 86400),
+        ("1w", 604800),
+        (45, 45),
+        ("1.5h", 5400),
+    ],
+)
+def test_durations(value, seconds):
+    assert parse_duration(value) == timedelta(seconds=seconds)
+
+
+@pytest.mark.parametrize("value", ["soon", "", "5 parsecs", True, "-1h"])
+def test_bad_durations(value):
+    with pytest.raises(ValueError):
+        parse_duration(value)
+
+
+def test_sizes():
+    assert parse_size("10MiB") == 10 * 2**20
+    assert parse_size("500kB") == 500_000
+    assert parse_size(4096) == 4096
+    with pytest.raises(ValueError):
+        parse_size("12")

@@ -1,0 +1,148 @@
+"""dedupe, score and related: pure functions over records."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from aggregator.config import parse_config
+from aggregator.dedupe import find_duplicates, group_stories, pick_representative, story_id_for
+from aggregator.digest import atom_id, build_digest, score_line
+from aggregator.records import ScoredStory, ScoreSettings
+from aggregator.related import pick_related
+from aggregator.rules import is_wanted
+from aggregator.score import score_story
+from tests.conftest import NOW
+from tests.records import entry, story
+
+A, B, C = "https://a.example/1", "https://b.example/2", "https://c.example/3"
+
+
+def test_same_canonical_url_joins_the_known_story():
+    known = [entry(1, url=A, story="s-a")]
+    new = [entry(2, source="https://s2.example/f", url=A), entry(3, url=B)]
+    assigned = find_duplicates(new, known)
+    assert assigned[2] == "s-a"
+    assert assigned[3] == story_id_for(new[1])
+
+
+def test_new_entries_with_the_same_url_share_a_new_story():
+    new = [
+        entry(5, url=C, hours_ago=1),
+        entry(4, source="https://s2.example/f", url=C, hours_ago=2),
+    ]
+    assigned = find_duplicates(new, [])
+    assert assigned[4] == assigned[5] == story_id_for(new[1])  # named after the earliest
+
+
+def test_entries_without_url_are_their_own_story():
+    new = [entry(1), entry(2)]
+    assigned = find_duplicates(new, [])
+    assert assigned[1] != assigned[2]
+
+
+def test_story_ids_do_not_depend_on_database_ids():
+    assert story_id_for(entry(1)) == story_id_for(replace(entry(1), id=99))
+
+
+def test_representative_rule():
+    heavy = entry(1, weight=2.0, text="short")
+    long = entry(2, weight=1.0, text="a much longer text " * 5)
+    early = entry(3, weight=1.0, text="a much longer text " * 5, hours_ago=5)
+    assert pick_representative([long, heavy, early]) == heavy
+    assert pick_representative([long, early]) == early
+
+
+def test_group_stories_and_updated():
+    a1 = entry(1, url=A, story="s", hours_ago=5)
+    a2 = replace(entry(2, url=A, story="s", hours_ago=5), first_seen=NOW)
+    b = entry(3, url=B, story="t")
+    stories = {s.id: s for s in group_stories([a1, a2, b], {"s": NOW - timedelta(hours=5)})}
+    assert len(stories["s"].members) == 2
+    assert stories["s"].updated == NOW  # a source joined just now
+    assert stories["t"].created == b.first_seen
+
+
+SETTINGS = ScoreSettings()
+
+
+def test_score_bounds_and_components_add_up():
+    s = story("s", *(entry(i, source=f"https://s{i}.example/f", weight=10) for i in range(30)))
+    score = score_story(s, SETTINGS, NOW)
+    assert 0 <= score.value <= 100
+    parts = dict(score.components)
+    assert parts["sources"] == 30
+    assert abs(parts["coverage"] + parts["source_weight"] + parts["recency"] - score.value) < 0.2
+
+
+@given(st.integers(1, 40), st.floats(0, 10), st.floats(0, 24 * 30))
+def test_more_sources_never_score_lower(n, weight, hours):
+    def make(count: int):
+        return story(
+            "s",
+            *(
+                entry(i, source=f"https://s{i}.example/f", weight=weight, hours_ago=hours)
+                for i in range(count)
+            ),
+        )
+
+    low, high = score_story(make(n), SETTINGS, NOW), score_story(make(n + 1), SETTINGS, NOW)
+    assert 0 <= low.value <= high.value <= 100
+
+
+def test_recency_halves_over_the_half_life():
+    fresh = score_story(story("s", entry(1, hours_ago=0)), SETTINGS, NOW)
+    old = score_story(story("s", entry(1, hours_ago=24)), SETTINGS, NOW)
+    assert abs(dict(old.components)["recency"] * 2 - dict(fresh.components)["recency"]) < 0.2
+
+
+def test_related_never_contains_the_story_itself_and_is_stable():
+    stories = [
+        story("a", entry(1, title="Helix releases open weights model Aurora", tags=("models",))),
+        story("b", entry(2, title="Aurora open weights model benchmarks", tags=("models",))),
+        story("c", entry(3, title="Open weights model licences explained", tags=("models",))),
+        story("d", entry(4, title="Wildfire drones map perimeter overnight")),
+    ]
+    related = pick_related(stories, 2)
+    assert "a" not in related["a"]
+    assert related["a"][0] == "b"
+    assert "d" not in related["a"]
+    assert related["d"] == ()
+    assert pick_related(list(reversed(stories)), 2) == related
+    assert pick_related(stories, 0)["a"] == ()
+
+
+def test_rules_filters():
+    config = parse_config(
+        "feeds:\n  - url: https://s1.example/feed\n    filters:\n"
+        "      include: [model]\n      exclude: ['^sponsored']\n",
+        base_dir=Path("/tmp"),
+    )
+    sources = {s.url: s for s in config.sources}
+    assert is_wanted(entry(1, title="A new model"), sources)
+    assert not is_wanted(entry(2, title="Sponsored: a model"), sources)
+    assert not is_wanted(entry(3, title="Nothing relevant"), sources)
+    assert not is_wanted(entry(4, source="https://removed.example/feed"), sources)
+
+
+def test_digest_item():
+    s = story(
+        "s",
+        entry(1, url=A, title="T", text="word " * 200),
+        entry(2, source="https://s2.example/f", url=A),
+    )
+    scored = ScoredStory(
+        story=s,
+        score=score_story(s, SETTINGS, NOW),
+        related=(story("r", entry(3, url=B, title="R", text="r text")),),
+    )
+    (item,) = build_digest([scored])
+    assert item.atom_id == atom_id("s") and item.atom_id.startswith("urn:uuid:")
+    assert len(item.summary) <= 320
+    assert [link.title for link in item.covered_by] == ["s1", "s2"]
+    assert item.related[0].url == B and item.related[0].note == "r text"
+    assert score_line(scored.score.components).startswith("coverage ")
