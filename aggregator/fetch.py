@@ -161,5 +161,20 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
 
 
 def _short(exc: BaseException) -> str:
-    text = str(exc) or type(exc).__name__
+    """The useful part of a requests/urllib3 error: 'HTTPConnectionPool(...): Max retries
+    exceeded ... (Caused by NewConnectionError(...: [Errno 111] Connection refused))'
+    becomes 'connection refused'-like text."""
+    reason: object = exc
+    while isinstance(reason, Exception) and reason.args:
+        inner = getattr(reason, "reason", None) or (
+            reason.args[0] if isinstance(reason.args[0], Exception) else None
+        )
+        if inner is None or inner is reason:
+            break
+        reason = inner
+    text = str(reason) or type(reason).__name__
+    for marker in ("Failed to establish a new connection: ", "Failed to resolve "):
+        if marker in text:
+            text = text.split(marker, 1)[1]
+            text = ("cannot resolve " if "resolve" in marker else "cannot connect: ") + text
     return text if len(text) <= 300 else text[:297] + "..."
