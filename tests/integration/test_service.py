@@ -15,14 +15,25 @@ from tests.integration.test_run import write_config
 
 
 def test_service_polls_and_exits_0_on_sigterm(tmp_path, feed_server):
-    feed_server.routes["/wire.xml"] = Route(body=rss([
-        {"title": "One", "link": "https://e.example/1", "guid": "1",
-         "pubDate": "Sat, 28 Nov 2026 09:00:00 GMT"}]))
+    feed_server.routes["/wire.xml"] = Route(
+        body=rss(
+            [
+                {
+                    "title": "One",
+                    "link": "https://e.example/1",
+                    "guid": "1",
+                    "pubDate": "Sat, 28 Nov 2026 09:00:00 GMT",
+                }
+            ]
+        )
+    )
     write_config(tmp_path, feed_server, "/wire.xml")
     log = (tmp_path / "service.log").open("w")
     process = subprocess.Popen(
-        [sys.executable, "-m", "aggregator", "-v", "run", "--tick", "5"], cwd=tmp_path,
-        stdout=log, stderr=subprocess.STDOUT,
+        [sys.executable, "-m", "aggregator", "-v", "run", "--tick", "5"],
+        cwd=tmp_path,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     try:
         deadline = time.monotonic() + 20
@@ -40,7 +51,8 @@ def test_service_polls_and_exits_0_on_sigterm(tmp_path, feed_server):
             process.wait()
         log.close()
     assert "Scheduler has been shut down" in (tmp_path / "service.log").read_text()
-    (entry,) = [json.loads(line) for line in
-                run_cli("export", "entries", cwd=tmp_path).stdout.splitlines()]
+    (entry,) = [
+        json.loads(line) for line in run_cli("export", "entries", cwd=tmp_path).stdout.splitlines()
+    ]
     assert entry["title"] == "One"
     assert (tmp_path / "output" / "feed.atom").exists()
