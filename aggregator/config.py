@@ -19,9 +19,11 @@ from ruamel.yaml.constructor import ConstructorError, DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from aggregator import __version__
+from aggregator.dedupe import REPRESENTATIVE_KEYS
 from aggregator.errors import ConfigError
 from aggregator.records import (
     Config,
+    DedupeSettings,
     FeedSource,
     FetchSettings,
     PublishSettings,
@@ -93,7 +95,7 @@ def parse_config(
         fetch=_parse_fetch(top),
         score=_parse_score(top),
         publish=_parse_publish(top),
-        dedupe_window=_parse_dedupe(top),
+        dedupe=_parse_dedupe(top),
         path=path,
     )
 
@@ -361,9 +363,31 @@ def _parse_publish(top: _Node) -> PublishSettings:
     )
 
 
-def _parse_dedupe(top: _Node) -> timedelta:
+def _parse_dedupe(top: _Node) -> DedupeSettings:
     node = top.child("dedupe")
-    node.check_keys({"window"}, " in dedupe")
-    return node.get_converted(
-        "window", timedelta(days=3), lambda v: parse_duration(v, low=timedelta(hours=1))
+    node.check_keys(
+        {"window", "threshold", "same_source_threshold", "representative"}, " in dedupe"
+    )
+    default = DedupeSettings()
+    rule = node.get("representative", CommentedSeq)
+    if rule is not None:
+        line = node.line_of("representative")
+        if (
+            not rule
+            or any(k not in REPRESENTATIVE_KEYS for k in rule)
+            or len(set(rule)) != len(rule)
+        ):
+            raise ConfigError(
+                f"'representative' must list distinct keys from {', '.join(REPRESENTATIVE_KEYS)}",
+                line,
+            )
+    return DedupeSettings(
+        window=node.get_converted(
+            "window", default.window, lambda v: parse_duration(v, low=timedelta(hours=1))
+        ),
+        threshold=node.get_number("threshold", default.threshold, low=0.01, high=1.0),
+        same_source_threshold=node.get_number(
+            "same_source_threshold", default.same_source_threshold, low=0.01, high=1.0
+        ),
+        representative=tuple(rule) if rule else default.representative,
     )

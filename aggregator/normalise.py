@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 import nh3
 
 from aggregator.records import Item, ParsedEntry, ParsedFeed
+from aggregator.signature import signature
 
 # Query parameters that only track the reader; removing them never changes the page.
 TRACKING_PARAMS = frozenset(
@@ -109,6 +110,7 @@ def normalise_entry(entry: ParsedEntry, *, source_url: str, base_url: str, now: 
         updated=max(updated or now, published or now),
         dated=published is not None,
         content_hash=content_hash,
+        signature=signature(title, text),
     )
 
 

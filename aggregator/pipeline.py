@@ -15,7 +15,7 @@ from dataclasses import replace
 from datetime import datetime
 from functools import partial
 
-from aggregator.dedupe import find_duplicates, group_stories
+from aggregator.dedupe import assign_stories, build_index, group_stories
 from aggregator.digest import build_digest
 from aggregator.errors import FeedError
 from aggregator.fetch import Fetcher
@@ -36,6 +36,7 @@ from aggregator.rules import is_wanted
 from aggregator.scheduler import due_feeds, next_check
 from aggregator.score import score_story
 from aggregator.store import Store
+from aggregator.story_index import StoryIndex
 
 log = logging.getLogger("aggregator")
 Progress = Callable[[FeedReport], None]
@@ -165,17 +166,15 @@ def store_update(
 def process_and_publish(config: Config, store: Store, now: datetime) -> tuple[ScoredStory, ...]:
     """Put new entries into stories, score the recent stories, link related ones, and
     write the outputs."""
-    new = store.unassigned_entries()
-    if new:
-        urls = {e.canonical_url for e in new if e.canonical_url}
-        known = store.entries_with_canonical_urls(urls)
-        store.assign_stories(find_duplicates(new, known), now=now)
+    group_new_entries(config, store, now)
     sources = {s.url: s for s in config.sources}
     members = [
         e for e in store.story_members(since=now - config.publish.window) if is_wanted(e, sources)
     ]
     stories = group_stories(
-        members, store.story_created({e.story_id for e in members if e.story_id})
+        members,
+        store.story_created({e.story_id for e in members if e.story_id}),
+        config.dedupe.representative,
     )
     scores = {s.id: score_story(s, config.score, now) for s in stories}
     store.save_scores(scores, now=now)
@@ -193,6 +192,24 @@ def process_and_publish(config: Config, store: Store, now: datetime) -> tuple[Sc
     )
     write_outputs(config.output_dir, build_digest(scored), config.publish, now)
     return scored
+
+
+def group_new_entries(config: Config, store: Store, now: datetime) -> int:
+    """Put every entry not yet in a story into one. The story index is rebuilt from stored
+    signatures of the entries around the new ones (the dedupe window on either side) plus
+    any older entry that shares a canonical URL with them: the cost grows with the window,
+    never with the size of the store."""
+    new = store.unassigned_entries()
+    if not new:
+        return 0
+    window = config.dedupe.window
+    known = store.index_entries(
+        since=min(e.published for e in new) - window, until=max(e.published for e in new) + window
+    )
+    same_url = store.entries_with_canonical_urls({e.canonical_url for e in new if e.canonical_url})
+    index = build_index((*same_url, *known), StoryIndex(config.dedupe))
+    store.assign_stories(assign_stories(new, index), now=now)
+    return len(new)
 
 
 def _log_line(report: FeedReport) -> str:

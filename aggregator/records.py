@@ -38,6 +38,20 @@ class FetchSettings:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class DedupeSettings:
+    """How entries are grouped into stories (see story_index.py and docs/design.md)."""
+
+    window: timedelta = timedelta(days=3)
+    threshold: float = 0.30
+    same_source_threshold: float = 0.80
+    representative: tuple[str, ...] = ("weight", "length", "earliest")
+    max_candidates: int = 400
+    max_members: int = 25  # members compared per candidate story (the most recent)
+    rare_tokens: int = 12  # the new entry's rarest tokens used for blocking
+    common_fraction: float = 0.05  # tokens in more than this share of entries do not block
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ScoreSettings:
     coverage_weight: float = 0.45
     source_weight: float = 0.25
@@ -65,7 +79,7 @@ class Config:
     fetch: FetchSettings
     score: ScoreSettings = field(default_factory=ScoreSettings)
     publish: PublishSettings = field(default_factory=PublishSettings)
-    dedupe_window: timedelta = timedelta(days=3)
+    dedupe: DedupeSettings = field(default_factory=DedupeSettings)
     path: Path | None = None
 
 
@@ -153,6 +167,7 @@ class Item:
     updated: datetime
     dated: bool = True
     content_hash: str
+    signature: str = ""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -173,6 +188,9 @@ class StoredEntry:
     updated: datetime
     first_seen: datetime
     story_id: str | None
+    signature: str | None = None
+    story_similarity: float | None = None
+    story_reason: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from aggregator.errors import StoreError
 from aggregator.records import FeedSource, FeedState, Item, Score, StoredEntry
 from aggregator.store.models import EntryRow, SourceRow, StoryRow
+from aggregator.story_index import Decision
 
 __all__ = ["Store"]
 
@@ -127,11 +128,11 @@ class Store:
         )
         return self._entries(EntryRow.story_id.in_(recent))
 
-    def _entries(self, condition: Any) -> tuple[StoredEntry, ...]:
+    def _entries(self, *conditions: Any) -> tuple[StoredEntry, ...]:
         query = (
             select(EntryRow, SourceRow)
             .join(SourceRow, EntryRow.source_id == SourceRow.id)
-            .where(condition)
+            .where(*conditions)
             .order_by(EntryRow.published, EntryRow.id)
         )
         with self._session() as session:
@@ -155,21 +156,37 @@ class Store:
                 found.extend(_stored(e, s) for e, s in session.execute(query))
         return tuple(found)
 
-    def assign_stories(self, assignments: Mapping[int, str], *, now: datetime) -> None:
-        """Attach entries to stories, creating the stories that do not exist yet."""
-        if not assignments:
+    def index_entries(self, *, since: datetime, until: datetime) -> tuple[StoredEntry, ...]:
+        """Entries already in a story and published in [since, until]: what the story
+        index needs to place entries published around that time."""
+        return self._entries(
+            EntryRow.story_id.is_not(None),
+            EntryRow.published >= since,
+            EntryRow.published <= until,
+        )
+
+    def assign_stories(self, decisions: Mapping[int, Decision], *, now: datetime) -> None:
+        """Attach entries to stories, creating the stories that do not exist yet, and keep
+        why each joined (for `explain`)."""
+        if not decisions:
             return
         with self._session.begin() as session:
-            story_ids = sorted(set(assignments.values()))
+            story_ids = sorted({d.story_id for d in decisions.values() if d.story_id})
             known: set[str] = set()
             for start in range(0, len(story_ids), _CHUNK):
                 chunk = story_ids[start : start + _CHUNK]
                 known.update(session.scalars(select(StoryRow.id).where(StoryRow.id.in_(chunk))))
             session.add_all(StoryRow(id=s, created=now) for s in story_ids if s not in known)
             session.flush()
-            for entry_id, story_id in assignments.items():
+            for entry_id, decision in decisions.items():
                 session.execute(
-                    update(EntryRow).where(EntryRow.id == entry_id).values(story_id=story_id)
+                    update(EntryRow)
+                    .where(EntryRow.id == entry_id)
+                    .values(
+                        story_id=decision.story_id,
+                        story_similarity=decision.similarity,
+                        story_reason=decision.reason,
+                    )
                 )
 
     def save_scores(self, scores: Mapping[str, Score], *, now: datetime) -> None:
@@ -291,6 +308,7 @@ def _new_entry(source_id: int, item: Item, now: datetime) -> EntryRow:
         updated=item.updated,
         first_seen=now,
         content_hash=item.content_hash,
+        signature=item.signature,
     )
 
 
@@ -298,7 +316,7 @@ def _update_entry(row: EntryRow, item: Item, now: datetime) -> None:
     row.url, row.canonical_url = item.url, item.canonical_url
     row.title, row.summary_html, row.content_html = item.title, item.summary_html, item.content_html
     row.text, row.author, row.tags = item.text, item.author, list(item.tags)
-    row.content_hash = item.content_hash
+    row.content_hash, row.signature = item.content_hash, item.signature
     if item.dated:  # an undated entry keeps the first-seen date it was given
         row.published = item.published
     # The edit is news: its `updated` moves forward even when the feed did not say so.
@@ -323,6 +341,9 @@ def _stored(entry: EntryRow, source: SourceRow) -> StoredEntry:
         updated=entry.updated,
         first_seen=entry.first_seen,
         story_id=entry.story_id,
+        signature=entry.signature,
+        story_similarity=entry.story_similarity,
+        story_reason=entry.story_reason,
     )
 
 

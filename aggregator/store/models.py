@@ -71,6 +71,7 @@ class EntryRow(Base):
         Index("ix_entries_canonical_url", "canonical_url"),
         Index("ix_entries_published", "published"),
         Index("ix_entries_story_id", "story_id"),
+        Index("ix_entries_source_canonical", "source_id", "canonical_url"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -89,6 +90,9 @@ class EntryRow(Base):
     first_seen: Mapped[datetime] = mapped_column(UTCDateTime)
     content_hash: Mapped[str] = mapped_column(String(64))
     story_id: Mapped[str | None] = mapped_column(ForeignKey("stories.id", ondelete="SET NULL"))
+    signature: Mapped[str | None] = mapped_column(Text)
+    story_similarity: Mapped[float | None] = mapped_column(Float)
+    story_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class StoryRow(Base):

@@ -19,20 +19,22 @@ RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$
 
 def items(prefix: str, n: int) -> list[dict[str, str]]:
     topics = [
-        "open model release",
-        "chip export rules",
-        "robot foundation model",
-        "weather forecasting model",
-        "protein design model",
-        "AI act code of practice",
+        "Helix releases the Aurora open model",
+        "Commerce tightens chip export rules",
+        "Gripwise trains a robot foundation model",
+        "Forecast centre runs a weather model",
+        "Basel lab designs binding proteins",
+        "Brussels publishes the AI act code",
+        "Helix publishes the Aurora safety report",
+        "Lumen generates long videos",
     ]
     return [
         {
-            "title": f"{prefix}: {topics[i % len(topics)]} news {i}",
+            "title": f"{prefix}: {topics[i % len(topics)]}",
             "link": f"https://{prefix}.example/{i}?utm_source=rss",
             "guid": f"{prefix}-{i}",
             "pubDate": f"Sat, 28 Nov 2026 {10 - i % 10:02d}:00:00 GMT",
-            "description": f"<p>About the {topics[i % len(topics)]}, part {i}.</p>",
+            "description": f"<p>{topics[i % len(topics)]}.</p>",
             "category": "research",
         }
         for i in range(n)
@@ -82,10 +84,10 @@ def test_written_atom_follows_rfc4287_and_ids_are_stable(tmp_path, feed_server):
                     "summary": "A copy.",
                 },
                 {
-                    "title": "Beta on chip export rules and the open model release",
+                    "title": "Beta interviews a data-centre operator about cooling",
                     "id": "urn:beta:1",
                     "link": "https://beta.example/1",
-                    "summary": "Open model release and export rules.",
+                    "summary": "Liquid cooling in practice.",
                 },
             ]
         )

@@ -5,10 +5,13 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
 
+import aggregator.store
 from aggregator.records import FeedSource, FeedState, Item
 from aggregator.store import Store
 from aggregator.store.models import Base
@@ -49,7 +52,10 @@ def test_migrations_match_the_models(tmp_path):
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert diff == []
     db = sqlite3.connect(tmp_path / "db.sqlite")
-    assert db.execute("select version_num from alembic_version").fetchone() == ("0001",)
+    head = ScriptDirectory(
+        str(Path(aggregator.store.__file__).parent / "migrations")
+    ).get_current_head()
+    assert db.execute("select version_num from alembic_version").fetchone() == (head,)
     assert db.execute("pragma journal_mode").fetchone() == ("wal",)
     assert db.execute("pragma integrity_check").fetchone() == ("ok",)
 
@@ -101,3 +107,33 @@ def test_many_items_in_one_feed(tmp_path):
     items = [item(f"k{i}") for i in range(1500)]  # more than one IN-clause chunk
     assert store.save_items(FeedState(url=SOURCE.url), items, now=NOW) == (1500, 0)
     assert store.save_items(FeedState(url=SOURCE.url), items, now=NOW) == (0, 0)
+
+
+def test_upgrade_from_the_first_schema_keeps_entries(tmp_path):
+    from alembic import command
+    from alembic.config import Config
+
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url)
+    cfg = Config()
+    cfg.set_main_option(
+        "script_location", str(Path(aggregator.store.__file__).parent / "migrations")
+    )
+    with engine.begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, "0001")
+        connection.exec_driver_sql(
+            "insert into sources (id, url, name, weight, tags, error_count) "
+            "values (1, 'https://s.example/feed', 'S', 1.0, '[]', 0)"
+        )
+        connection.exec_driver_sql(
+            "insert into entries (source_id, key, title, summary_html, text, tags, published, "
+            "updated, first_seen, content_hash) values (1, 'k', 'Old', '', 'old text', '[]', "
+            "'2026-11-01 00:00:00', '2026-11-01 00:00:00', '2026-11-01 00:00:00', 'h')"
+        )
+    engine.dispose()
+    store = Store(url)  # upgrades to head on open
+    (row,) = store.export_entries()
+    assert row["title"] == "Old"

@@ -52,7 +52,7 @@ feeds:
     assert config.fetch.max_bytes == 2 * 2**20
     assert config.publish.window == timedelta(days=2)
     assert config.score.half_life == timedelta(hours=12)
-    assert config.dedupe_window == timedelta(days=1)
+    assert config.dedupe.window == timedelta(days=1)
     short, a = config.sources
     assert short.url == "https://short.example/feed"
     assert (a.name, a.weight, a.interval, a.tags) == (

@@ -10,22 +10,34 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from aggregator.config import parse_config
-from aggregator.dedupe import find_duplicates, group_stories, pick_representative, story_id_for
+from aggregator.dedupe import (
+    assign_stories,
+    build_index,
+    group_stories,
+    pick_representative,
+    story_id_for,
+)
 from aggregator.digest import atom_id, build_digest, score_line
-from aggregator.records import ScoredStory, ScoreSettings
+from aggregator.records import DedupeSettings, ScoredStory, ScoreSettings
 from aggregator.related import pick_related
 from aggregator.rules import is_wanted
 from aggregator.score import score_story
+from aggregator.story_index import StoryIndex
 from tests.conftest import NOW
 from tests.records import entry, story
 
 A, B, C = "https://a.example/1", "https://b.example/2", "https://c.example/3"
 
 
+def assign(new, known=()):
+    index = build_index(known, StoryIndex(DedupeSettings()))
+    return {i: d.story_id for i, d in assign_stories(new, index).items()}
+
+
 def test_same_canonical_url_joins_the_known_story():
-    known = [entry(1, url=A, story="s-a")]
-    new = [entry(2, source="https://s2.example/f", url=A), entry(3, url=B)]
-    assigned = find_duplicates(new, known)
+    known = [entry(1, url=A, story="s-a", hours_ago=24 * 30)]  # however old
+    new = [entry(2, source="https://s2.example/f", url=A), entry(3, url=B, title="Other")]
+    assigned = assign(new, known)
     assert assigned[2] == "s-a"
     assert assigned[3] == story_id_for(new[1])
 
@@ -35,13 +47,13 @@ def test_new_entries_with_the_same_url_share_a_new_story():
         entry(5, url=C, hours_ago=1),
         entry(4, source="https://s2.example/f", url=C, hours_ago=2),
     ]
-    assigned = find_duplicates(new, [])
+    assigned = assign(new)
     assert assigned[4] == assigned[5] == story_id_for(new[1])  # named after the earliest
 
 
-def test_entries_without_url_are_their_own_story():
-    new = [entry(1), entry(2)]
-    assigned = find_duplicates(new, [])
+def test_entries_without_url_or_shared_words_are_their_own_story():
+    new = [entry(1, title="Wildfire drones"), entry(2, title="Quantum chips")]
+    assigned = assign(new)
     assert assigned[1] != assigned[2]
 
 

@@ -1,0 +1,220 @@
+"""signature: an entry's text -> the tokens that identify its story. Pure.
+
+Lower-cased words and numbers with punctuation stripped, stop words and very short words
+dropped, a light plural fold ("models" -> "model"), headline tokens marked so that they
+can weigh more than body tokens. Stored per entry, so that the story index can be rebuilt
+from the store without re-reading any HTML.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+TITLE_PREFIX = "t:"
+BODY_WORDS = 60
+_TOKEN = re.compile(r"[a-z0-9]+(?:[.'’][a-z0-9]+)*")
+STOPWORDS = frozenset(
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "all",
+        "also",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "aren't",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "cannot",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "down",
+        "during",
+        "each",
+        "few",
+        "for",
+        "from",
+        "further",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "herself",
+        "him",
+        "himself",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "isn't",
+        "it",
+        "it's",
+        "its",
+        "itself",
+        "just",
+        "let",
+        "me",
+        "more",
+        "most",
+        "my",
+        "myself",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "ought",
+        "our",
+        "ours",
+        "ourselves",
+        "out",
+        "over",
+        "own",
+        "same",
+        "she",
+        "should",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "that's",
+        "the",
+        "their",
+        "theirs",
+        "them",
+        "themselves",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "very",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "yours",
+        "yourself",
+        "yourselves",
+        "says",
+        "said",
+        "say",
+        "new",
+        "news",
+        "via",
+        "get",
+        "gets",
+        "got",
+        "make",
+        "makes",
+        "report",
+        "reports",
+        "update",
+        "updates",
+        "today",
+        "week",
+        "year",
+        "years",
+        "one",
+        "two",
+        "three",
+        "first",
+        "last",
+        "next",
+        "like",
+        "could",
+        "may",
+        "might",
+        "must",
+        "shall",
+        "s",
+        "t",
+        "don't",
+        "won't",
+        "can't",
+        "amid",
+    ]
+)
+
+
+def signature(title: str, text: str) -> str:
+    """Space-separated tokens: title tokens prefixed with `t:`, then body tokens."""
+    title_tokens = _tokens(title)
+    body = [w for w in _tokens(text) if w not in title_tokens][:BODY_WORDS]
+    return " ".join([TITLE_PREFIX + w for w in dict.fromkeys(title_tokens)] + body)
+
+
+def _tokens(text: str) -> list[str]:
+    folded = unicodedata.normalize("NFKD", text.lower())
+    folded = "".join(c for c in folded if not unicodedata.combining(c))
+    words = []
+    for word in _TOKEN.findall(folded):
+        word = word.replace("’", "'")
+        if word.endswith("'s"):
+            word = word[:-2]
+        if len(word) < 2 or word in STOPWORDS:
+            continue
+        words.append(_fold_plural(word))
+    return words
+
+
+def _fold_plural(word: str) -> str:
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
