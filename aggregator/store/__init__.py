@@ -98,12 +98,16 @@ class Store:
                     EntryRow.source_id == source.id, EntryRow.key.in_(chunk)
                 )
                 existing.update((row.key, row) for row in session.scalars(query))
+            unmatched = [item for item in items if item.key not in existing]
+            churned = _churned_rows(session, source.id, unmatched, {i.key for i in items})
             for item in items:
-                row = existing.get(item.key)
+                row = existing.get(item.key) or churned.get(item.key)
                 if row is None:
                     session.add(_new_entry(source.id, item, now))
                     new += 1
-                elif row.content_hash != item.content_hash:
+                    continue
+                row.key = item.key  # a churned GUID: the entry keeps its row under the new one
+                if row.content_hash != item.content_hash:
                     _update_entry(row, item, now)
                     changed += 1
             _apply_state(source, state)
@@ -260,6 +264,45 @@ def _create_engine(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True)
+
+
+def _churned_rows(
+    session: Session, source_id: int, items: Sequence[Item], keys_now: set[str]
+) -> dict[str, EntryRow]:
+    """Rows that unmatched items are re-issues of: feeds that change an entry's GUID on
+    every poll would otherwise flood the store. A stored entry of the same source with the
+    same content, or the same canonical URL and title, is the same entry when its old key is gone
+    from the document; while both keys are present they are two entries (some
+    feeds link every entry to their home page), and a different title under the same URL is
+    a different entry too. Each row is claimed at most once."""
+    if not items:
+        return {}
+    urls = {i.canonical_url for i in items if i.canonical_url}
+    hashes = {i.content_hash for i in items}
+    rows: list[EntryRow] = []
+    for field, values in ((EntryRow.canonical_url, urls), (EntryRow.content_hash, hashes)):
+        wanted = sorted(values)
+        for start in range(0, len(wanted), _CHUNK):
+            query = (
+                select(EntryRow)
+                .where(EntryRow.source_id == source_id, field.in_(wanted[start : start + _CHUNK]))
+                .order_by(EntryRow.id.desc())
+            )
+            rows.extend(r for r in session.scalars(query) if r.key not in keys_now)
+    claimed: dict[str, EntryRow] = {}
+    taken: set[int] = set()
+    for item in items:
+        for row in rows:
+            same = row.content_hash == item.content_hash or (
+                item.canonical_url is not None
+                and row.canonical_url == item.canonical_url
+                and row.title == item.title
+            )
+            if same and row.id not in taken:
+                claimed[item.key] = row
+                taken.add(row.id)
+                break
+    return claimed
 
 
 def _source_row(session: Session, url: str) -> SourceRow:

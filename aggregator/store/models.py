@@ -72,6 +72,7 @@ class EntryRow(Base):
         Index("ix_entries_published", "published"),
         Index("ix_entries_story_id", "story_id"),
         Index("ix_entries_source_canonical", "source_id", "canonical_url"),
+        Index("ix_entries_source_hash", "source_id", "content_hash"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

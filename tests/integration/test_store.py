@@ -137,3 +137,57 @@ def test_upgrade_from_the_first_schema_keeps_entries(tmp_path):
     store = Store(url)  # upgrades to head on open
     (row,) = store.export_entries()
     assert row["title"] == "Old"
+
+
+def test_guids_that_churn_on_every_poll_do_not_flood_the_store(tmp_path):
+    store = open_store(tmp_path)
+    state = FeedState(url=SOURCE.url)
+    for poll in range(5):
+        items = [
+            item(
+                f"guid-{poll}-{n}",
+                url=f"https://s.example/{n}",
+                canonical_url=f"https://s.example/{n}",
+                content_hash=f"h{n}",
+            )
+            for n in range(3)
+        ]
+        new, changed = store.save_items(state, items, now=NOW + timedelta(hours=poll))
+        assert (new, changed) == ((3, 0) if poll == 0 else (0, 0))
+    rows = list(store.export_entries())
+    assert len(rows) == 3
+    assert {r["guid"] for r in rows} == {"guid-4-0", "guid-4-1", "guid-4-2"}
+
+
+def test_churn_without_links_falls_back_to_content(tmp_path):
+    store = open_store(tmp_path)
+    state = FeedState(url=SOURCE.url)
+    first = item("a1", url=None, canonical_url=None, content_hash="same")
+    assert store.save_items(state, [first], now=NOW) == (1, 0)
+    again = item("a2", url=None, canonical_url=None, content_hash="same")
+    assert store.save_items(state, [again], now=NOW) == (0, 0)
+    assert len(list(store.export_entries())) == 1
+
+
+def test_distinct_entries_sharing_one_link_are_kept(tmp_path):
+    store = open_store(tmp_path)
+    state = FeedState(url=SOURCE.url)
+    home = "https://s.example/"
+    items = [item(f"post-{n}", title=f"Post {n}", url=home, canonical_url=home) for n in range(3)]
+    assert store.save_items(state, items, now=NOW) == (3, 0)
+    more = [*items, item("post-3", title="Post 3", url=home, canonical_url=home)]
+    assert store.save_items(state, more, now=NOW) == (1, 0)
+    assert len(list(store.export_entries())) == 4
+
+
+def test_a_feed_linking_every_entry_to_one_page_loses_nothing(tmp_path):
+    store = open_store(tmp_path)
+    state = FeedState(url=SOURCE.url)
+    home = "https://s.example/"
+    for window in range(4):  # each poll: the newest three posts; the oldest drops off
+        items = [
+            item(f"post-{n}", title=f"Post {n}", url=home, canonical_url=home)
+            for n in range(window, window + 3)
+        ]
+        store.save_items(state, items, now=NOW + timedelta(hours=window))
+    assert sorted(r["title"] for r in store.export_entries()) == [f"Post {n}" for n in range(6)]

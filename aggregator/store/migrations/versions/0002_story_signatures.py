@@ -20,10 +20,12 @@ def upgrade() -> None:
         batch.add_column(sa.Column("story_similarity", sa.Float))
         batch.add_column(sa.Column("story_reason", sa.Text))
         batch.create_index("ix_entries_source_canonical", ["source_id", "canonical_url"])
+        batch.create_index("ix_entries_source_hash", ["source_id", "content_hash"])
 
 
 def downgrade() -> None:
     with op.batch_alter_table("entries") as batch:
+        batch.drop_index("ix_entries_source_hash")
         batch.drop_index("ix_entries_source_canonical")
         batch.drop_column("story_reason")
         batch.drop_column("story_similarity")
