@@ -27,8 +27,10 @@ from aggregator.records import (
     FeedSource,
     FetchSettings,
     PublishSettings,
+    Rule,
     ScoreSettings,
 )
+from aggregator.rules import FIELDS as RULE_FIELDS
 
 DEFAULT_USER_AGENT = (
     f"aggregator/{__version__} (self-hosted feed aggregator; +https://github.com/aggregator)"
@@ -80,7 +82,18 @@ def parse_config(
         raise ConfigError("the file must be a mapping with a `feeds:` list", 1)
     top = _Node(doc)
     top.check_keys(
-        {"feeds", "store", "output", "user_agent", "fetch", "publish", "score", "dedupe"}
+        {
+            "feeds",
+            "store",
+            "output",
+            "user_agent",
+            "fetch",
+            "publish",
+            "score",
+            "dedupe",
+            "rules",
+            "max_age",
+        }
     )
     feeds = top.get("feeds", CommentedSeq, required=True)
     sources = _parse_sources(feeds, top.line_of("feeds"))
@@ -96,6 +109,8 @@ def parse_config(
         score=_parse_score(top),
         publish=_parse_publish(top),
         dedupe=_parse_dedupe(top),
+        rules=parse_rules(top),
+        max_age=_max_age(top),
         path=path,
     )
 
@@ -263,7 +278,9 @@ def _parse_sources(feeds: CommentedSeq | None, line: int) -> tuple[FeedSource, .
 
 
 def _parse_source(node: _Node) -> FeedSource:
-    node.check_keys({"url", "name", "weight", "interval", "tags", "filters"}, " in feed")
+    node.check_keys(
+        {"url", "name", "weight", "interval", "tags", "filters", "rules", "max_age"}, " in feed"
+    )
     url = node.get("url", str, required=True)
     assert url is not None
     url = node.get_converted("url", url, check_url)
@@ -272,38 +289,92 @@ def _parse_source(node: _Node) -> FeedSource:
     for i, tag in enumerate(tags):
         if not isinstance(tag, str) or not tag.strip():
             raise ConfigError("each tag must be a non-empty string", int(tags.lc.item(i)[0]) + 1)
-    filters = node.child("filters")
-    filters.check_keys({"include", "exclude"}, " in filters")
     return FeedSource(
         url=url,
         name=name,
         weight=node.get_number("weight", 1.0, low=0.0, high=10.0),
         interval=node.get_converted(
-            "interval",
-            timedelta(hours=1),
-            lambda v: parse_duration(v, low=timedelta(minutes=1)),
+            "interval", timedelta(hours=1), lambda v: parse_duration(v, low=timedelta(minutes=1))
         ),
         tags=tuple(dict.fromkeys(t.strip().lower() for t in tags)),
-        include=_patterns(filters, "include"),
-        exclude=_patterns(filters, "exclude"),
+        rules=_filters(node) + parse_rules(node),
+        max_age=_max_age(node),
         line=node.line,
     )
 
 
-def _patterns(node: _Node, key: str) -> tuple[re.Pattern[str], ...]:
-    raw = node.get(key, CommentedSeq)
-    if raw is None:
-        return ()
-    patterns = []
-    for i, text in enumerate(raw):
-        line = int(raw.lc.item(i)[0]) + 1
-        if not isinstance(text, str):
-            raise ConfigError(f"{key}: each filter must be a regular expression string", line)
-        try:
-            patterns.append(re.compile(text, re.IGNORECASE))
-        except re.error as exc:
-            raise ConfigError(f"{key}: bad regular expression {text!r}: {exc}", line) from None
-    return tuple(patterns)
+def _max_age(node: _Node) -> timedelta | None:
+    return node.get_converted("max_age", None, lambda v: parse_duration(v, low=timedelta(hours=1)))
+
+
+def _filters(node: _Node) -> tuple[Rule, ...]:
+    """`filters: {include: [...], exclude: [...]}`: allow and block rules on `text`."""
+    filters = node.child("filters")
+    filters.check_keys({"include", "exclude"}, " in filters")
+    rules = []
+    for key, action in (("include", "allow"), ("exclude", "block")):
+        raw = filters.get(key, CommentedSeq)
+        for i, text in enumerate(raw or ()):
+            line = int(raw.lc.item(i)[0]) + 1  # type: ignore[union-attr]
+            rules.append(
+                Rule(action=action, conditions=(("text", _regex(text, key, line)),), line=line)
+            )
+    return tuple(rules)
+
+
+def parse_rules(node: _Node) -> tuple[Rule, ...]:
+    """`rules:` - a list of `{block: {field: regex, ...}}`, `{allow: {...}}` or
+    `{boost: N, when: {...}}`."""
+    raw = node.get("rules", CommentedSeq)
+    rules: list[Rule] = []
+    for i, item in enumerate(raw or ()):
+        line = int(raw.lc.item(i)[0]) + 1  # type: ignore[union-attr]
+        if not isinstance(item, CommentedMap):
+            raise ConfigError(
+                "each rule must be a mapping: {block: ...}, {allow: ...} or {boost: N, when: ...}",
+                line,
+            )
+        rule = _Node(item, line)
+        actions = [k for k in ("block", "allow", "boost") if k in item]
+        if len(actions) != 1:
+            raise ConfigError("each rule needs exactly one of block, allow or boost", line)
+        action = actions[0]
+        if action == "boost":
+            rule.check_keys({"boost", "when"}, " in rule")
+            points = rule.get_number("boost", 0.0, low=-100, high=100)
+            conditions = rule.get("when", CommentedMap, required=True)
+        else:
+            rule.check_keys({action}, " in rule")
+            points = 0.0
+            conditions = rule.get(action, CommentedMap, required=True)
+        assert conditions is not None
+        rules.append(
+            Rule(
+                action=action,
+                conditions=_conditions(_Node(conditions, line)),
+                points=points,
+                line=line,
+            )
+        )
+    return tuple(rules)
+
+
+def _conditions(node: _Node) -> tuple[tuple[str, re.Pattern[str]], ...]:
+    node.check_keys(set(RULE_FIELDS), " in rule conditions")
+    if not node.data:
+        raise ConfigError("a rule needs at least one condition", node.line)
+    return tuple(
+        (field, _regex(node.data[field], field, node.line_of(field))) for field in node.data
+    )
+
+
+def _regex(text: Any, key: str, line: int) -> re.Pattern[str]:
+    if not isinstance(text, str):
+        raise ConfigError(f"{key}: each pattern must be a regular expression string", line)
+    try:
+        return re.compile(text, re.IGNORECASE)
+    except re.error as exc:
+        raise ConfigError(f"{key}: bad regular expression {text!r}: {exc}", line) from None
 
 
 def _parse_fetch(top: _Node) -> FetchSettings:

@@ -81,6 +81,7 @@ def score_line(components: Sequence[tuple[str, float]]) -> str:
         "coverage": f"coverage {{:.0f}} ({sources} source{'s' * (sources != 1)})",
         "source_weight": "source weight {:.0f}",
         "recency": "recency {:.0f}",
+        "rules": "rules {:+.0f}",
     }
     return ", ".join(names.get(k, k + " {:.0f}").format(v) for k, v in parts.items())
 

@@ -32,7 +32,7 @@ from aggregator.records import (
     ScoredStory,
 )
 from aggregator.related import pick_related
-from aggregator.rules import is_wanted
+from aggregator.rules import boosts, is_wanted
 from aggregator.scheduler import due_feeds, next_check
 from aggregator.score import score_story
 from aggregator.store import Store
@@ -169,14 +169,21 @@ def process_and_publish(config: Config, store: Store, now: datetime) -> tuple[Sc
     group_new_entries(config, store, now)
     sources = {s.url: s for s in config.sources}
     members = [
-        e for e in store.story_members(since=now - config.publish.window) if is_wanted(e, sources)
+        e
+        for e in store.story_members(since=now - config.publish.window)
+        if is_wanted(e, sources, config.rules, config.max_age, now)
     ]
     stories = group_stories(
         members,
         store.story_created({e.story_id for e in members if e.story_id}),
         config.dedupe.representative,
     )
-    scores = {s.id: score_story(s, config.score, now) for s in stories}
+    scores = {
+        s.id: score_story(
+            s, config.score, now, boost=sum(r.points for r in boosts(s, sources, config.rules))
+        )
+        for s in stories
+    }
     store.save_scores(scores, now=now)
     chosen = sorted(
         (s for s in stories if scores[s.id].value >= config.publish.min_score),

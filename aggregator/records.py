@@ -13,6 +13,24 @@ from aggregator.errors import FeedError, FeedErrorKind
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Rule:
+    """One rule from feeds.yaml: when every condition matches an entry, the action applies.
+    `block` leaves the entry out of what is published, `allow` (when a level has any) lets
+    only matching entries through, `boost` adds `points` (negative lowers) to the score."""
+
+    action: str  # "block", "allow" or "boost"
+    conditions: tuple[tuple[str, re.Pattern[str]], ...]  # (field, pattern)
+    points: float = 0.0
+    line: int | None = None
+
+    def describe(self) -> str:
+        conds = " and ".join(f"{f} ~ /{p.pattern}/" for f, p in self.conditions)
+        action = f"boost {self.points:+g}" if self.action == "boost" else self.action
+        where = f" (line {self.line})" if self.line else ""
+        return f"{action} if {conds}{where}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FeedSource:
     """One source as the user wrote it in feeds.yaml."""
 
@@ -21,8 +39,8 @@ class FeedSource:
     weight: float = 1.0
     interval: timedelta = timedelta(hours=1)
     tags: tuple[str, ...] = ()
-    include: tuple[re.Pattern[str], ...] = ()
-    exclude: tuple[re.Pattern[str], ...] = ()
+    rules: tuple[Rule, ...] = ()  # `filters:` become allow and block rules on `text`
+    max_age: timedelta | None = None
     line: int | None = None
 
 
@@ -80,6 +98,8 @@ class Config:
     score: ScoreSettings = field(default_factory=ScoreSettings)
     publish: PublishSettings = field(default_factory=PublishSettings)
     dedupe: DedupeSettings = field(default_factory=DedupeSettings)
+    rules: tuple[Rule, ...] = ()
+    max_age: timedelta | None = None
     path: Path | None = None
 
 

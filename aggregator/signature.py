@@ -206,7 +206,7 @@ def _tokens(text: str) -> list[str]:
         word = word.replace("’", "'")
         if word.endswith("'s"):
             word = word[:-2]
-        if len(word) < 2 or word in STOPWORDS:
+        if (len(word) < 2 and not word.isdigit()) or word in STOPWORDS:
             continue
         words.append(_fold_plural(word))
     return words

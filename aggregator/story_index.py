@@ -118,7 +118,7 @@ class StoryIndex:
         return best or Decision(story_id=None, similarity=0.0, reason="no similar story")
 
     def _candidate_stories(self, vector: dict[str, float], published: datetime) -> list[str]:
-        limit = max(2, int(self.settings.common_fraction * len(self.entries)))
+        limit = max(50, int(self.settings.common_fraction * len(self.entries)))
         rare = sorted(
             (t for t in vector if 0 < self.df[t] <= limit), key=lambda t: (self.df[t], t)
         )[: self.settings.rare_tokens]

@@ -132,6 +132,29 @@ class Store:
         )
         return self._entries(EntryRow.story_id.in_(recent))
 
+    def entry(self, entry_id: int) -> StoredEntry | None:
+        found = self._entries(EntryRow.id == entry_id)
+        return found[0] if found else None
+
+    def story_entries(self, story_id: str) -> tuple[StoredEntry, ...]:
+        return self._entries(EntryRow.story_id == story_id)
+
+    def story_score(self, story_id: str) -> tuple[datetime, Score | None] | None:
+        """When the story was created, and its last stored score (None if never scored)."""
+        with self._session() as session:
+            row = session.get(StoryRow, story_id)
+            if row is None:
+                return None
+            score = None
+            if row.score is not None:
+                components = tuple((k, float(v)) for k, v in (row.components or {}).items())
+                score = Score(value=row.score, components=components)
+            return row.created, score
+
+    def story_ids(self) -> tuple[str, ...]:
+        with self._session() as session:
+            return tuple(session.scalars(select(StoryRow.id).order_by(StoryRow.id)))
+
     def _entries(self, *conditions: Any) -> tuple[StoredEntry, ...]:
         query = (
             select(EntryRow, SourceRow)

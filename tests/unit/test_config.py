@@ -33,7 +33,11 @@ user_agent: my-agg/1.0
 fetch: {timeout: 5, deadline: 20, max_bytes: 2MiB, max_redirects: 3, workers: 4}
 publish: {title: Mine, link: https://me.example/, max_items: 10, window: 2d, min_score: 20}
 score: {half_life: 12h, weights: {coverage: 1, source: 1, recency: 2}}
-dedupe: {window: 1d}
+dedupe: {window: 1d, threshold: 0.4, representative: [earliest, weight]}
+max_age: 10d
+rules:
+  - boost: 12.5
+    when: {title: "open weights", tags: "^models$"}
 feeds:
   - https://short.example/feed
   - url: https://a.example/feed
@@ -53,6 +57,15 @@ feeds:
     assert config.publish.window == timedelta(days=2)
     assert config.score.half_life == timedelta(hours=12)
     assert config.dedupe.window == timedelta(days=1)
+    assert config.dedupe.threshold == 0.4
+    assert config.dedupe.representative == ("earliest", "weight")
+    assert config.max_age == timedelta(days=10)
+    (boost,) = config.rules
+    assert (boost.action, boost.points, [f for f, _ in boost.conditions]) == (
+        "boost",
+        12.5,
+        ["title", "tags"],
+    )
     short, a = config.sources
     assert short.url == "https://short.example/feed"
     assert (a.name, a.weight, a.interval, a.tags) == (
@@ -61,8 +74,11 @@ feeds:
         timedelta(minutes=30),
         ("ml", "research"),
     )
-    assert a.include[0].search("New MODEL") and a.exclude[0].search("Sponsored: x")
-    assert a.line == 11
+    allow, block = a.rules
+    assert (allow.action, allow.conditions[0][0], allow.line) == ("allow", "text", 21)
+    assert allow.conditions[0][1].search("New MODEL")
+    assert block.action == "block" and block.conditions[0][1].search("Sponsored: x")
+    assert a.line == 15
 
 
 def test_overrides_win():

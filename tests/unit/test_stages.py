@@ -20,7 +20,7 @@ from aggregator.dedupe import (
 from aggregator.digest import atom_id, build_digest, score_line
 from aggregator.records import DedupeSettings, ScoredStory, ScoreSettings
 from aggregator.related import pick_related
-from aggregator.rules import is_wanted
+from aggregator.rules import boosts, is_wanted
 from aggregator.score import score_story
 from aggregator.story_index import StoryIndex
 from tests.conftest import NOW
@@ -128,17 +128,61 @@ def test_related_never_contains_the_story_itself_and_is_stable():
     assert pick_related(stories, 0)["a"] == ()
 
 
-def test_rules_filters():
-    config = parse_config(
-        "feeds:\n  - url: https://s1.example/feed\n    filters:\n"
-        "      include: [model]\n      exclude: ['^sponsored']\n",
-        base_dir=Path("/tmp"),
-    )
+RULES_YAML = """
+max_age: 7d
+rules:
+  - block: {url: "/sponsored/"}
+  - boost: 10
+    when: {title: "open weights"}
+  - boost: -30
+    when: {author: "press office", tags: "^pr$"}
+feeds:
+  - url: https://s1.example/feed
+    filters:
+      include: [model]
+      exclude: ['^sponsored']
+  - url: https://s2.example/f
+    max_age: 1d
+    rules:
+      - allow: {tags: "^(ml|ai)$"}
+"""
+
+
+def rules_config():
+    return parse_config(RULES_YAML, base_dir=Path("/tmp"))
+
+
+def test_rules_decide_what_is_published():
+    config = rules_config()
     sources = {s.url: s for s in config.sources}
-    assert is_wanted(entry(1, title="A new model"), sources)
-    assert not is_wanted(entry(2, title="Sponsored: a model"), sources)
-    assert not is_wanted(entry(3, title="Nothing relevant"), sources)
-    assert not is_wanted(entry(4, source="https://removed.example/feed"), sources)
+
+    def wanted(e):
+        return is_wanted(e, sources, config.rules, config.max_age, NOW)
+
+    s2 = "https://s2.example/f"
+    assert wanted(entry(1, title="A new model"))
+    assert not wanted(entry(2, title="Sponsored: a model"))  # source exclude
+    assert not wanted(entry(3, title="Nothing relevant"))  # source include
+    assert not wanted(entry(4, source="https://removed.example/feed"))
+    assert not wanted(entry(5, title="A model", url="https://x.example/sponsored/1"))  # global
+    assert not wanted(entry(6, title="A model", hours_ago=24 * 8))  # global max age
+    assert wanted(entry(7, source=s2, tags=("ml",)))
+    assert not wanted(entry(8, source=s2, tags=("sports",)))  # source allow
+    assert not wanted(entry(9, source=s2, tags=("ml",), hours_ago=30))  # source max age
+
+
+def test_boost_rules_add_points_once_per_story():
+    config = rules_config()
+    sources = {s.url: s for s in config.sources}
+    s = story("s", entry(1, title="Open weights model"), entry(2, title="Open weights again"))
+    matched = boosts(s, sources, config.rules)
+    assert [r.points for r in matched] == [10]
+    base = score_story(s, SETTINGS, NOW)
+    boosted = score_story(s, SETTINGS, NOW, boost=10)
+    assert boosted.value == round(base.value + 10, 1)
+    assert dict(boosted.components)["rules"] == 10
+    low = score_story(s, SETTINGS, NOW, boost=-500)
+    assert low.value == 0
 
 
 def test_digest_item():
