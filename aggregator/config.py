@@ -437,7 +437,8 @@ def _parse_publish(top: _Node) -> PublishSettings:
 def _parse_dedupe(top: _Node) -> DedupeSettings:
     node = top.child("dedupe")
     node.check_keys(
-        {"window", "threshold", "same_source_threshold", "representative"}, " in dedupe"
+        {"window", "threshold", "same_source_threshold", "idf_power", "representative"},
+        " in dedupe",
     )
     default = DedupeSettings()
     rule = node.get("representative", CommentedSeq)
@@ -460,5 +461,6 @@ def _parse_dedupe(top: _Node) -> DedupeSettings:
         same_source_threshold=node.get_number(
             "same_source_threshold", default.same_source_threshold, low=0.01, high=1.0
         ),
+        idf_power=node.get_number("idf_power", default.idf_power, low=0.5, high=4.0),
         representative=tuple(rule) if rule else default.representative,
     )

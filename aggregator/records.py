@@ -62,6 +62,7 @@ class DedupeSettings:
     window: timedelta = timedelta(days=3)
     threshold: float = 0.30
     same_source_threshold: float = 0.80
+    idf_power: float = 1.0  # weight = tf * idf ** idf_power: above 1, rare words count more
     representative: tuple[str, ...] = ("weight", "length", "earliest")
     max_candidates: int = 400
     max_members: int = 25  # members compared per candidate story (the most recent)

@@ -13,6 +13,9 @@ import unicodedata
 
 TITLE_PREFIX = "t:"
 BODY_WORDS = 60
+_AMOUNT = re.compile(r"(\d+(?:\.\d+)?)(k|m|mn|bn|b|tn)\b", re.IGNORECASE)
+_UNITS = {"k": "thousand", "m": "million", "mn": "million", "b": "billion", "bn": "billion",
+          "tn": "trillion"}
 _TOKEN = re.compile(r"[a-z0-9]+(?:[.'’][a-z0-9]+)*")
 STOPWORDS = frozenset(
     [
@@ -199,6 +202,8 @@ def signature(title: str, text: str) -> str:
 
 
 def _tokens(text: str) -> list[str]:
+    # "$40M", "€1.7bn" and "40 million" say the same: spell the unit out.
+    text = _AMOUNT.sub(lambda m: f"{m.group(1)} {_UNITS[m.group(2).lower()]}", text)
     folded = unicodedata.normalize("NFKD", text.lower())
     folded = "".join(c for c in folded if not unicodedata.combining(c))
     words = []

@@ -134,7 +134,8 @@ class StoryIndex:
         return sorted(stories)
 
     def _idf(self, token: str) -> float:
-        return math.log((1 + len(self.entries)) / (1 + self.df[token])) + 1.0
+        idf = math.log((1 + len(self.entries)) / (1 + self.df[token])) + 1.0
+        return idf**self.settings.idf_power
 
     def _vector(self, weights: dict[str, float]) -> dict[str, float]:
         vector = {t: w * self._idf(t) for t, w in weights.items()}

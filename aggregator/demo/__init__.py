@@ -8,6 +8,8 @@ from __future__ import annotations
 import hashlib
 import tempfile
 import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -51,7 +53,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.end_headers()
             return
         self.send_response(200)
-        self.send_header("Content-Type", _TYPES[Path(self.path).suffix] + "; charset=utf-8")
+        kind = _TYPES.get(Path(self.path).suffix, "application/xml")
+        self.send_header("Content-Type", kind + "; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
         self.send_header("ETag", etag)
         self.send_header("Last-Modified", self.modified)
@@ -62,27 +65,39 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-def run_demo(output_dir: Path, *, db_url: str | None = None) -> RunReport:
-    """Serve the samples on 127.0.0.1 (a free port), poll them all once, publish."""
-    handler = type("DemoHandler", (_Handler,), {"files": sample_files()})
+@contextmanager
+def serve_files(files: Mapping[str, bytes]) -> Iterator[str]:
+    """Serve `files` (name -> bytes) on 127.0.0.1 at a free port, with ETag, Last-Modified
+    and 304; yields the base URL. Used by the demo, the evaluation and the benchmarks."""
+    handler = type("FilesHandler", (_Handler,), {"files": dict(files)})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    server.daemon_threads = True
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     try:
-        base = f"http://127.0.0.1:{server.server_address[1]}/"
-        template = resources.files("aggregator.demo").joinpath("feeds.yaml").read_text("utf-8")
-        with tempfile.TemporaryDirectory(prefix="aggregator-demo-") as tmp:
-            config = parse_config(
-                template.replace("http://demo.invalid/", base),
-                base_dir=Path(tmp),
-                store_url=db_url,
-                output_dir=output_dir,
-            )
-            store = Store(config.store_url)
-            try:
-                return run_once(config, store, Fetcher(config.fetch), SAMPLE_NOW, poll_all=True)
-            finally:
-                store.close()
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
     finally:
         server.shutdown()
         server.server_close()
+
+
+def run_demo(output_dir: Path, *, db_url: str | None = None) -> RunReport:
+    """Serve the samples on 127.0.0.1 (a free port), poll them all once, publish."""
+    template = resources.files("aggregator.demo").joinpath("feeds.yaml").read_text("utf-8")
+    with (
+        serve_files(sample_files()) as base,
+        tempfile.TemporaryDirectory(prefix="aggregator-demo-") as tmp,
+    ):
+        config = parse_config(
+            template.replace("http://demo.invalid/", base),
+            base_dir=Path(tmp),
+            store_url=db_url,
+            output_dir=output_dir,
+        )
+        store = Store(config.store_url)
+        try:
+            return run_once(config, store, Fetcher(config.fetch), SAMPLE_NOW, poll_all=True)
+        finally:
+            store.close()
