@@ -437,7 +437,14 @@ def _parse_publish(top: _Node) -> PublishSettings:
 def _parse_dedupe(top: _Node) -> DedupeSettings:
     node = top.child("dedupe")
     node.check_keys(
-        {"window", "threshold", "same_source_threshold", "idf_power", "representative"},
+        {
+            "window",
+            "threshold",
+            "same_source_threshold",
+            "headline_threshold",
+            "idf_power",
+            "representative",
+        },
         " in dedupe",
     )
     default = DedupeSettings()
@@ -458,6 +465,9 @@ def _parse_dedupe(top: _Node) -> DedupeSettings:
             "window", default.window, lambda v: parse_duration(v, low=timedelta(hours=1))
         ),
         threshold=node.get_number("threshold", default.threshold, low=0.01, high=1.0),
+        headline_threshold=node.get_number(
+            "headline_threshold", default.headline_threshold, low=0.01, high=1.0
+        ),
         same_source_threshold=node.get_number(
             "same_source_threshold", default.same_source_threshold, low=0.01, high=1.0
         ),

@@ -60,8 +60,9 @@ class DedupeSettings:
     """How entries are grouped into stories (see story_index.py and docs/design.md)."""
 
     window: timedelta = timedelta(days=3)
-    threshold: float = 0.30
-    same_source_threshold: float = 0.80
+    threshold: float = 0.40  # average similarity to join a story
+    headline_threshold: float = 0.15  # the same, when one side is a bare headline
+    same_source_threshold: float = 0.80  # when the story already has an entry of the source
     idf_power: float = 1.0  # weight = tf * idf ** idf_power: above 1, rare words count more
     representative: tuple[str, ...] = ("weight", "length", "earliest")
     max_candidates: int = 400

@@ -12,193 +12,87 @@ import re
 import unicodedata
 
 TITLE_PREFIX = "t:"
+ENTITY_PREFIX = "e:"
+# Capitalised words that open sentences and headlines without being names.
+_OPENINGS = frozenset(
+    """
+breaking update exclusive report analysis opinion watch live new researchers scientists
+police officials experts study studies investors analysts shares stocks markets this that
+these those there here how why what when where who which while after before as in on at
+""".split()
+)
+_SENTENCE = re.compile(r"(?<=[.!?:;])\s+|\s+[-|–—]\s+")
+_WORD = re.compile(r"[\w$€£][\w.'’$€£%-]*")
 BODY_WORDS = 60
 _AMOUNT = re.compile(r"(\d+(?:\.\d+)?)(k|m|mn|bn|b|tn)\b", re.IGNORECASE)
-_UNITS = {"k": "thousand", "m": "million", "mn": "million", "b": "billion", "bn": "billion",
-          "tn": "trillion"}
+_UNITS = {
+    "k": "thousand",
+    "m": "million",
+    "mn": "million",
+    "b": "billion",
+    "bn": "billion",
+    "tn": "trillion",
+}
 _TOKEN = re.compile(r"[a-z0-9]+(?:[.'’][a-z0-9]+)*")
 STOPWORDS = frozenset(
-    [
-        "a",
-        "about",
-        "above",
-        "after",
-        "again",
-        "against",
-        "all",
-        "also",
-        "am",
-        "an",
-        "and",
-        "any",
-        "are",
-        "aren't",
-        "as",
-        "at",
-        "be",
-        "because",
-        "been",
-        "before",
-        "being",
-        "below",
-        "between",
-        "both",
-        "but",
-        "by",
-        "can",
-        "cannot",
-        "could",
-        "did",
-        "do",
-        "does",
-        "doing",
-        "down",
-        "during",
-        "each",
-        "few",
-        "for",
-        "from",
-        "further",
-        "had",
-        "has",
-        "have",
-        "having",
-        "he",
-        "her",
-        "here",
-        "hers",
-        "herself",
-        "him",
-        "himself",
-        "his",
-        "how",
-        "i",
-        "if",
-        "in",
-        "into",
-        "is",
-        "isn't",
-        "it",
-        "it's",
-        "its",
-        "itself",
-        "just",
-        "let",
-        "me",
-        "more",
-        "most",
-        "my",
-        "myself",
-        "no",
-        "nor",
-        "not",
-        "now",
-        "of",
-        "off",
-        "on",
-        "once",
-        "only",
-        "or",
-        "other",
-        "ought",
-        "our",
-        "ours",
-        "ourselves",
-        "out",
-        "over",
-        "own",
-        "same",
-        "she",
-        "should",
-        "so",
-        "some",
-        "such",
-        "than",
-        "that",
-        "that's",
-        "the",
-        "their",
-        "theirs",
-        "them",
-        "themselves",
-        "then",
-        "there",
-        "these",
-        "they",
-        "this",
-        "those",
-        "through",
-        "to",
-        "too",
-        "under",
-        "until",
-        "up",
-        "very",
-        "was",
-        "we",
-        "were",
-        "what",
-        "when",
-        "where",
-        "which",
-        "while",
-        "who",
-        "whom",
-        "why",
-        "will",
-        "with",
-        "would",
-        "you",
-        "your",
-        "yours",
-        "yourself",
-        "yourselves",
-        "says",
-        "said",
-        "say",
-        "new",
-        "news",
-        "via",
-        "get",
-        "gets",
-        "got",
-        "make",
-        "makes",
-        "report",
-        "reports",
-        "update",
-        "updates",
-        "today",
-        "week",
-        "year",
-        "years",
-        "one",
-        "two",
-        "three",
-        "first",
-        "last",
-        "next",
-        "like",
-        "could",
-        "may",
-        "might",
-        "must",
-        "shall",
-        "s",
-        "t",
-        "don't",
-        "won't",
-        "can't",
-        "amid",
-    ]
+    """
+a about above after again against all also am an and any are aren't as at be because been
+before being below between both but by can cannot could did do does doing down during each
+few for from further had has have having he her here hers herself him himself his how i if
+in into is isn't it it's its itself just let me more most my myself no nor not now of off on
+once only or other ought our ours ourselves out over own same she should so some such than
+that that's the their theirs them themselves then there these they this those through to too
+under until up very was we were what when where which while who whom why will with would you
+your yours yourself yourselves says said say new news via get gets got make makes report
+reports update updates today week year years one two three first last next like could may
+might must shall s t don't won't can't amid
+""".split()
 )
 
 
 def signature(title: str, text: str) -> str:
-    """Space-separated tokens: title tokens prefixed with `t:`, then body tokens."""
+    """Space-separated tokens: title tokens prefixed with `t:`, the names and numbers that
+    identify the event prefixed with `e:`, then body tokens."""
     title_tokens = _tokens(title)
     body = [w for w in _tokens(text) if w not in title_tokens][:BODY_WORDS]
-    return " ".join([TITLE_PREFIX + w for w in dict.fromkeys(title_tokens)] + body)
+    entities = entity_tokens(title, text)
+    return " ".join(
+        [TITLE_PREFIX + w for w in dict.fromkeys(title_tokens)]
+        + [ENTITY_PREFIX + w for w in entities]
+        + body
+    )
+
+
+def entity_tokens(title: str, text: str) -> list[str]:
+    """The headline's names and numbers: the headline tokens that are numbers, or that are
+    written with a capital where a capital means a name (inside a sentence, or starting one
+    when the word is not a common opening). In a Title Case headline capitals say nothing,
+    so only the text's first sentences are evidence of names."""
+    lead = " ".join(_SENTENCE.split(text)[:2])
+    names = set(_capitalised(lead))
+    if not _is_title_case(title):
+        names.update(_capitalised(title))
+    return list(
+        dict.fromkeys(t for t in _tokens(title) if t in names or any(c.isdigit() for c in t))
+    )
+
+
+def _is_title_case(title: str) -> bool:
+    words = [w for w in _WORD.findall(title) if len(w) > 3 and w[:1].isalpha()]
+    return len(words) >= 3 and sum(w[:1].isupper() for w in words) >= 0.7 * len(words)
+
+
+def _capitalised(text: str) -> list[str]:
+    """Tokens of the words written with a capital that is not just a sentence's first."""
+    names: list[str] = []
+    for sentence in _SENTENCE.split(text):
+        for position, word in enumerate(_WORD.findall(sentence)):
+            if not word[:1].isupper():
+                continue
+            if position == 0 and (word.lower() in STOPWORDS or word.lower() in _OPENINGS):
+                continue
+            names.extend(_tokens(word))
+    return names
 
 
 def _tokens(text: str) -> list[str]:

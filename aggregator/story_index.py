@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from aggregator.records import DedupeSettings
-from aggregator.signature import TITLE_PREFIX
+from aggregator.signature import ENTITY_PREFIX, TITLE_PREFIX
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -46,6 +46,8 @@ class StoryIndex:
     settings: DedupeSettings = field(default_factory=DedupeSettings)
     entries: dict[int, IndexEntry] = field(default_factory=dict)
     weights: dict[int, dict[str, float]] = field(default_factory=dict)
+    names: dict[int, frozenset[str]] = field(default_factory=dict)
+    headline_only: set[int] = field(default_factory=set)
     postings: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
     df: Counter[str] = field(default_factory=Counter)
     by_url: dict[str, int] = field(default_factory=dict)
@@ -57,6 +59,9 @@ class StoryIndex:
         self.entries[entry.id] = entry
         weights = term_weights(entry.signature)
         self.weights[entry.id] = weights
+        self.names[entry.id] = entities(entry.signature)
+        if _headline_only(entry.signature):
+            self.headline_only.add(entry.id)
         for token in weights:
             self.postings[token].add(entry.id)
             self.df[token] += 1
@@ -68,6 +73,8 @@ class StoryIndex:
         """Forget entries published before `before` (out of the window)."""
         for entry_id in [i for i, e in self.entries.items() if e.published < before]:
             entry = self.entries.pop(entry_id)
+            del self.names[entry_id]
+            self.headline_only.discard(entry_id)
             for token in self.weights.pop(entry_id):
                 self.postings[token].discard(entry_id)
                 self.df[token] -= 1
@@ -95,14 +102,25 @@ class StoryIndex:
         vector = self._vector(term_weights(signature))
         if not vector:
             return Decision(story_id=None, similarity=0.0, reason="no text to compare")
+        names = entities(signature)
+        short = _headline_only(signature)
         best: Decision | None = None
         for story_id in self._candidate_stories(vector, published):
             members = self.stories[story_id][-self.settings.max_members :]
+            rare = self._rare(names)
+            agreeing = sum(agree(rare, self._rare(self.names[m])) for m in members)
+            if 2 * agreeing < len(members):
+                continue
             sims = [(self._cosine(vector, m), m) for m in members]
             average = sum(s for s, _ in sims) / len(sims)
             top_sim, top_member = max(sims)
             same_source = any(self.entries[m].source_url == source_url for m in members)
-            needed = self.settings.same_source_threshold if same_source else self.settings.threshold
+            if same_source:
+                needed = self.settings.same_source_threshold
+            elif short or any(m in self.headline_only for m in members):
+                needed = self.settings.headline_threshold
+            else:
+                needed = self.settings.threshold
             if average >= needed and (
                 best is None
                 or average > best.similarity
@@ -133,9 +151,15 @@ class StoryIndex:
                 stories.setdefault(entry.story_id)
         return sorted(stories)
 
+    def _rare(self, names: frozenset[str]) -> frozenset[str]:
+        """Names that identify, and every number: "Health" or "Labs" in many company names
+        do not identify, but any figure may tell two events apart."""
+        limit = max(20, int(self.settings.common_fraction * len(self.entries)))
+        return frozenset(t for t in names if _is_number(t) or self.df[t] <= limit)
+
     def _idf(self, token: str) -> float:
         idf = math.log((1 + len(self.entries)) / (1 + self.df[token])) + 1.0
-        return idf**self.settings.idf_power
+        return float(idf**self.settings.idf_power)
 
     def _vector(self, weights: dict[str, float]) -> dict[str, float]:
         vector = {t: w * self._idf(t) for t, w in weights.items()}
@@ -149,10 +173,41 @@ class StoryIndex:
         return sum(v * other.get(t, 0.0) for t, v in vector.items())
 
 
+def _headline_only(signature: str) -> bool:
+    """An entry with no text beyond its headline: its similarities run lower."""
+    return all(t.startswith((TITLE_PREFIX, ENTITY_PREFIX)) for t in signature.split())
+
+
+def entities(signature: str) -> frozenset[str]:
+    return frozenset(
+        t[len(ENTITY_PREFIX) :] for t in signature.split() if t.startswith(ENTITY_PREFIX)
+    )
+
+
+def agree(new: frozenset[str], other: frozenset[str]) -> bool:
+    """Can two reports be of one event, going by the names and numbers of their headlines?
+    Not when both name someone and share fewer than half the names of the shorter list
+    ("Kenji Sato leaves Pracad" and "Kenji Chen leaves Norkai"), nor when both give
+    figures and share none ("...cuts errors by 22%" and "...by 17%")."""
+    a = {t for t in new if not _is_number(t)}
+    b = {t for t in other if not _is_number(t)}
+    if a and b and 2 * len(a & b) < min(len(a), len(b)):
+        return False
+    a = {t for t in new if _is_number(t)}
+    b = {t for t in other if _is_number(t)}
+    return not (a and b and not a & b)
+
+
+def _is_number(token: str) -> bool:
+    return any(c.isdigit() for c in token)
+
+
 def term_weights(signature: str) -> dict[str, float]:
     """Headline tokens count twice as much as body tokens; repeats add up sublinearly."""
     counts: Counter[str] = Counter()
     for token in signature.split():
+        if token.startswith(ENTITY_PREFIX):
+            continue
         if token.startswith(TITLE_PREFIX):
             counts[token[len(TITLE_PREFIX) :]] += 2
         else:

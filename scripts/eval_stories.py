@@ -41,24 +41,36 @@ UCI = ROOT.parent / "shared" / "labelled" / "uci_dev.jsonl"
 
 
 def rss(items: list[dict[str, str]]) -> bytes:
-    parts = ['<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
-             "<title>eval</title><link>https://eval.example/</link><description>d</description>"]
+    parts = [
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel>'
+        "<title>eval</title><link>https://eval.example/</link><description>d</description>"
+    ]
     for it in items:
         parts.append(
             f"<item><title>{escape(it['title'])}</title><link>{escape(it['url'])}</link>"
             f'<guid isPermaLink="false">{escape(it["guid"])}</guid>'
             f"<pubDate>{it['date']}</pubDate>"
-            f"<description>{escape(it['summary'])}</description></item>")
+            f"<description>{escape(it['summary'])}</description></item>"
+        )
     parts.append("</channel></rss>")
     return "".join(parts).encode()
 
 
 def synthetic_rows() -> list[dict[str, str]]:
     ref = datetime.now(UTC).replace(microsecond=0)
-    return [{"guid": e.guid, "event": e.event, "topic": e.topic, "source": e.source,
-             "title": e.title, "summary": e.summary, "url": e.url,
-             "date": format_datetime(ref - timedelta(minutes=e.minutes), usegmt=True)}
-            for e in generate()]
+    return [
+        {
+            "guid": e.guid,
+            "event": e.event,
+            "topic": e.topic,
+            "source": e.source,
+            "title": e.title,
+            "summary": e.summary,
+            "url": e.url,
+            "date": format_datetime(ref - timedelta(minutes=e.minutes), usegmt=True),
+        }
+        for e in generate()
+    ]
 
 
 def uci_rows() -> list[dict[str, str]]:
@@ -66,9 +78,18 @@ def uci_rows() -> list[dict[str, str]]:
     for line in UCI.read_text().splitlines():
         r = json.loads(line)
         when = datetime.fromisoformat(r["published"].replace("Z", "+00:00"))
-        rows.append({"guid": r["entry_id"], "event": r["story_id"], "topic": r["topic"],
-                     "source": r["host"], "title": r["title"], "summary": "",
-                     "url": r["url"], "date": format_datetime(when, usegmt=True)})
+        rows.append(
+            {
+                "guid": r["entry_id"],
+                "event": r["story_id"],
+                "topic": r["topic"],
+                "source": r["host"],
+                "title": r["title"],
+                "summary": "",
+                "url": r["url"],
+                "date": format_datetime(when, usegmt=True),
+            }
+        )
     return rows
 
 
@@ -89,8 +110,9 @@ def run_pipeline(
         cli = [sys.executable, "-m", "aggregator", "--config", str(config)]
         subprocess.run([*cli, "run", "--once"], check=True, capture_output=True, cwd=tmp)
         seconds = time.monotonic() - started
-        out = subprocess.run([*cli, "export", "entries"], check=True, capture_output=True,
-                             text=True, cwd=tmp).stdout
+        out = subprocess.run(
+            [*cli, "export", "entries"], check=True, capture_output=True, text=True, cwd=tmp
+        ).stdout
     stories = {}
     for line in out.splitlines():
         entry = json.loads(line)
@@ -122,17 +144,28 @@ def measure(rows: list[dict[str, str]], stories: dict[str, str]) -> dict[str, fl
     precision = tp / (tp + fp) if tp + fp else 1.0
     recall = tp / (tp + fn) if tp + fn else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"entries": len(guids), "events": len(by_event), "stories": len(by_story),
-            "precision": precision, "recall": recall, "f1": f1,
-            "same_topic_merged": same_topic_merged / same_topic if same_topic else 0.0}
+    return {
+        "entries": len(guids),
+        "events": len(by_event),
+        "stories": len(by_story),
+        "precision": precision,
+        "recall": recall,
+        "f1": f1,
+        "same_topic_merged": same_topic_merged / same_topic if same_topic else 0.0,
+    }
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--set", choices=["synthetic", "uci", "both"], default="both")
-    parser.add_argument("--dedupe", action="append", default=[], metavar="KEY=V1,V2",
-                        help="dedupe settings to try, e.g. threshold=0.2,0.3 (repeatable; "
-                             "every combination is run)")
+    parser.add_argument(
+        "--dedupe",
+        action="append",
+        default=[],
+        metavar="KEY=V1,V2",
+        help="dedupe settings to try, e.g. threshold=0.2,0.3 (repeatable; "
+        "every combination is run)",
+    )
     args = parser.parse_args()
     sets = ["synthetic", "uci"] if args.set == "both" else [args.set]
     keys = [item.split("=", 1)[0] for item in args.dedupe]
@@ -147,11 +180,14 @@ def main() -> None:
             stories, seconds = run_pipeline(rows, dedupe)
             m = measure(rows, stories)
             label = " ".join(f"{k}={v}" for k, v in dedupe.items()) or "defaults"
-            print(f"{name:9} {label:30} entries={m['entries']:.0f} "
-                  f"events={m['events']:.0f} stories={m['stories']:.0f} "
-                  f"P={m['precision']:.3f} R={m['recall']:.3f} F1={m['f1']:.3f} "
-                  f"same-topic merged={100 * m['same_topic_merged']:.2f}% "
-                  f"run={seconds:.1f}s", flush=True)
+            print(
+                f"{name:9} {label:30} entries={m['entries']:.0f} "
+                f"events={m['events']:.0f} stories={m['stories']:.0f} "
+                f"P={m['precision']:.3f} R={m['recall']:.3f} F1={m['f1']:.3f} "
+                f"same-topic merged={100 * m['same_topic_merged']:.2f}% "
+                f"run={seconds:.1f}s",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":
