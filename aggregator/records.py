@@ -65,7 +65,8 @@ class DedupeSettings:
     same_source_threshold: float = 0.80  # when the story already has an entry of the source
     idf_power: float = 1.0  # weight = tf * idf ** idf_power: above 1, rare words count more
     representative: tuple[str, ...] = ("weight", "length", "earliest")
-    max_candidates: int = 400
+    max_candidates: int = 400  # entries found by blocking
+    max_stories: int = 30  # candidate stories compared in full (those sharing most tokens)
     max_members: int = 25  # members compared per candidate story (the most recent)
     rare_tokens: int = 12  # the new entry's rarest tokens used for blocking
     common_fraction: float = 0.05  # tokens in more than this share of entries do not block

@@ -46,7 +46,8 @@ class StoryIndex:
     settings: DedupeSettings = field(default_factory=DedupeSettings)
     entries: dict[int, IndexEntry] = field(default_factory=dict)
     weights: dict[int, dict[str, float]] = field(default_factory=dict)
-    names: dict[int, frozenset[str]] = field(default_factory=dict)
+    names: dict[int, Names] = field(default_factory=dict)
+    vectors: dict[int, tuple[int, dict[str, float]]] = field(default_factory=dict)
     headline_only: set[int] = field(default_factory=set)
     postings: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
     df: Counter[str] = field(default_factory=Counter)
@@ -74,6 +75,7 @@ class StoryIndex:
         for entry_id in [i for i, e in self.entries.items() if e.published < before]:
             entry = self.entries.pop(entry_id)
             del self.names[entry_id]
+            self.vectors.pop(entry_id, None)
             self.headline_only.discard(entry_id)
             for token in self.weights.pop(entry_id):
                 self.postings[token].discard(entry_id)
@@ -102,12 +104,11 @@ class StoryIndex:
         vector = self._vector(term_weights(signature))
         if not vector:
             return Decision(story_id=None, similarity=0.0, reason="no text to compare")
-        names = entities(signature)
+        rare = self._rare(entities(signature))
         short = _headline_only(signature)
         best: Decision | None = None
         for story_id in self._candidate_stories(vector, published):
             members = self.stories[story_id][-self.settings.max_members :]
-            rare = self._rare(names)
             agreeing = sum(agree(rare, self._rare(self.names[m])) for m in members)
             if 2 * agreeing < len(members):
                 continue
@@ -144,18 +145,23 @@ class StoryIndex:
         counts: Counter[int] = Counter()
         for token in rare:
             counts.update(self.postings[token])
-        stories: dict[str, None] = {}
-        for entry_id, _ in counts.most_common(self.settings.max_candidates):
+        stories: dict[str, int] = {}
+        for entry_id, shared in counts.most_common(self.settings.max_candidates):
             entry = self.entries[entry_id]
             if abs(entry.published - published) <= window:
-                stories.setdefault(entry.story_id)
-        return sorted(stories)
+                stories[entry.story_id] = max(shared, stories.get(entry.story_id, 0))
+        # The stories sharing the most rare tokens, in a stable order.
+        ranked = sorted(stories, key=lambda s: (-stories[s], s))
+        return sorted(ranked[: self.settings.max_stories])
 
-    def _rare(self, names: frozenset[str]) -> frozenset[str]:
+    def _rare(self, names: Names) -> Names:
         """Names that identify, and every number: "Health" or "Labs" in many company names
         do not identify, but any figure may tell two events apart."""
         limit = max(20, int(self.settings.common_fraction * len(self.entries)))
-        return frozenset(t for t in names if _is_number(t) or self.df[t] <= limit)
+        words, numbers = names
+        if all(self.df[t] <= limit for t in words):
+            return names
+        return frozenset(t for t in words if self.df[t] <= limit), numbers
 
     def _idf(self, token: str) -> float:
         idf = math.log((1 + len(self.entries)) / (1 + self.df[token])) + 1.0
@@ -167,7 +173,14 @@ class StoryIndex:
         return {t: v / norm for t, v in vector.items()} if norm else {}
 
     def _cosine(self, vector: dict[str, float], entry_id: int) -> float:
-        other = self._vector(self.weights[entry_id])
+        """Against a member's vector cached from when the index was up to a quarter
+        smaller: word weights hardly move between, and recomputing every member's vector
+        for every comparison was most of the cost."""
+        cached = self.vectors.get(entry_id)
+        if cached is None or len(self.entries) > 1.25 * cached[0]:
+            cached = (len(self.entries), self._vector(self.weights[entry_id]))
+            self.vectors[entry_id] = cached
+        other = cached[1]
         if len(other) < len(vector):
             return sum(v * vector.get(t, 0.0) for t, v in other.items())
         return sum(v * other.get(t, 0.0) for t, v in vector.items())
@@ -178,28 +191,24 @@ def _headline_only(signature: str) -> bool:
     return all(t.startswith((TITLE_PREFIX, ENTITY_PREFIX)) for t in signature.split())
 
 
-def entities(signature: str) -> frozenset[str]:
-    return frozenset(
-        t[len(ENTITY_PREFIX) :] for t in signature.split() if t.startswith(ENTITY_PREFIX)
-    )
+Names = tuple[frozenset[str], frozenset[str]]  # (names, numbers)
 
 
-def agree(new: frozenset[str], other: frozenset[str]) -> bool:
+def entities(signature: str) -> Names:
+    tokens = [t[len(ENTITY_PREFIX) :] for t in signature.split() if t.startswith(ENTITY_PREFIX)]
+    numbers = frozenset(t for t in tokens if any(c.isdigit() for c in t))
+    return frozenset(tokens) - numbers, numbers
+
+
+def agree(new: Names, other: Names) -> bool:
     """Can two reports be of one event, going by the names and numbers of their headlines?
     Not when both name someone and share fewer than half the names of the shorter list
     ("Kenji Sato leaves Pracad" and "Kenji Chen leaves Norkai"), nor when both give
     figures and share none ("...cuts errors by 22%" and "...by 17%")."""
-    a = {t for t in new if not _is_number(t)}
-    b = {t for t in other if not _is_number(t)}
+    (a, a_numbers), (b, b_numbers) = new, other
     if a and b and 2 * len(a & b) < min(len(a), len(b)):
         return False
-    a = {t for t in new if _is_number(t)}
-    b = {t for t in other if _is_number(t)}
-    return not (a and b and not a & b)
-
-
-def _is_number(token: str) -> bool:
-    return any(c.isdigit() for c in token)
+    return not (a_numbers and b_numbers and not a_numbers & b_numbers)
 
 
 def term_weights(signature: str) -> dict[str, float]:
