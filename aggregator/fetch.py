@@ -8,10 +8,15 @@ descriptive User-Agent.
 
 from __future__ import annotations
 
+import ipaddress
+import socket
 import threading
 import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import datetime
 from email.utils import parsedate_to_datetime
+from urllib.parse import urljoin, urlsplit
 
 import requests
 import urllib3.exceptions
@@ -50,7 +55,9 @@ class Fetcher:
         return session
 
     def fetch_feed(self, url: str, state: FeedState | None, now: datetime) -> FetchResult:
-        """GET `url`, conditionally when `state` knows a validator."""
+        """GET `url`, conditionally when `state` knows a validator, following redirects
+        one hop at a time so that each hop is checked (loops, private addresses) and
+        permanent moves (every hop 301 or 308) are told apart from temporary ones."""
         headers = {}
         if state is not None and state.etag:
             headers["If-None-Match"] = state.etag
@@ -58,44 +65,128 @@ class Fetcher:
             headers["If-Modified-Since"] = state.last_modified
         s = self.settings
         started = time.monotonic()
-        try:
-            with self._session().get(
-                url,
-                headers=headers,
-                stream=True,
-                allow_redirects=s.max_redirects > 0,
-                timeout=(s.connect_timeout, s.read_timeout),
-            ) as response:
-                _check_status(response, now)
-                body = b"" if response.status_code == 304 else _read_body(response, s, started)
-                return FetchResult(
-                    url=url,
-                    final_url=response.url,
-                    status=response.status_code,
-                    not_modified=response.status_code == 304,
-                    body=body,
-                    content_type=response.headers.get("Content-Type"),
-                    etag=response.headers.get("ETag"),
-                    last_modified=response.headers.get("Last-Modified"),
-                )
-        except FeedError:
-            raise
-        except requests.exceptions.SSLError as exc:
-            raise FeedError(FeedErrorKind.TLS, f"TLS error: {_short(exc)}") from None
-        except requests.exceptions.Timeout as exc:
-            raise FeedError(FeedErrorKind.TIMEOUT, f"timed out: {_short(exc)}") from None
-        except requests.exceptions.TooManyRedirects:
+        current, seen = url, {url}
+        hops: list[tuple[int, str]] = []
+        with _classified(s):
+            for _ in range(s.max_redirects + 1):
+                if time.monotonic() - started > s.deadline:
+                    raise FeedError(FeedErrorKind.TIMEOUT, f"not finished within {s.deadline:g} s")
+                with self._session().get(
+                    current,
+                    headers=headers,
+                    stream=True,
+                    allow_redirects=False,
+                    timeout=(s.connect_timeout, s.read_timeout),
+                ) as response:
+                    target = _redirect_target(response, current)
+                    if target is None:
+                        return _result(url, current, hops, response, s, started, now)
+                    if target in seen:
+                        raise FeedError(FeedErrorKind.NETWORK, f"redirect loop at {target}")
+                    if not s.allow_private_redirects and leads_to_private(url, target):
+                        raise FeedError(
+                            FeedErrorKind.NETWORK,
+                            f"refused a redirect from a public address to a private one: {target}",
+                        )
+                    hops.append((response.status_code, target))
+                    seen.add(target)
+                    current = target
             raise FeedError(
                 FeedErrorKind.NETWORK, f"more than {s.max_redirects} redirects (a redirect loop?)"
-            ) from None
-        except requests.exceptions.ContentDecodingError:
-            raise FeedError(FeedErrorKind.NETWORK, "corrupt compressed body") from None
-        except requests.exceptions.InvalidURL as exc:
-            raise FeedError(FeedErrorKind.NETWORK, f"invalid URL: {_short(exc)}") from None
-        except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as exc:
-            raise FeedError(FeedErrorKind.NETWORK, _short(exc)) from None
-        except OSError as exc:  # a socket error urllib3 did not wrap
-            raise FeedError(FeedErrorKind.NETWORK, _short(exc)) from None
+            )
+
+
+def _redirect_target(response: requests.Response, current: str) -> str | None:
+    location = response.headers.get("Location")
+    if response.status_code not in (301, 302, 303, 307, 308) or not location:
+        return None
+    target = urljoin(current, location.strip())
+    if urlsplit(target).scheme.lower() not in ("http", "https"):
+        raise FeedError(FeedErrorKind.NETWORK, f"redirect to a non-HTTP URL: {target[:200]}")
+    return target
+
+
+def _result(
+    url: str,
+    final_url: str,
+    hops: list[tuple[int, str]],
+    response: requests.Response,
+    s: FetchSettings,
+    started: float,
+    now: datetime,
+) -> FetchResult:
+    _check_status(response, now)
+    body = b"" if response.status_code == 304 else _read_body(response, s, started)
+    permanent = hops[-1][1] if hops and all(code in (301, 308) for code, _ in hops) else None
+    return FetchResult(
+        url=url,
+        final_url=final_url,
+        status=response.status_code,
+        not_modified=response.status_code == 304,
+        body=body,
+        content_type=response.headers.get("Content-Type"),
+        etag=response.headers.get("ETag"),
+        last_modified=response.headers.get("Last-Modified"),
+        moved_to=permanent,
+        cache_seconds=cache_lifetime(response.headers, now),
+    )
+
+
+@contextmanager
+def _classified(s: FetchSettings) -> Iterator[None]:
+    """Every failure of the HTTP stack becomes one classified FeedError, here only."""
+    try:
+        yield
+    except FeedError:
+        raise
+    except requests.exceptions.SSLError as exc:
+        raise FeedError(FeedErrorKind.TLS, f"TLS error: {_short(exc)}") from None
+    except requests.exceptions.Timeout as exc:
+        raise FeedError(FeedErrorKind.TIMEOUT, f"timed out: {_short(exc)}") from None
+    except (requests.exceptions.ContentDecodingError, urllib3.exceptions.DecodeError) as exc:
+        raise FeedError(FeedErrorKind.NETWORK, f"corrupt compressed body: {_short(exc)}") from None
+    except requests.exceptions.InvalidURL as exc:
+        raise FeedError(FeedErrorKind.NETWORK, f"invalid URL: {_short(exc)}") from None
+    except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as exc:
+        raise FeedError(FeedErrorKind.NETWORK, _short(exc)) from None
+    except (OSError, ValueError) as exc:  # socket errors urllib3 did not wrap, bad hosts
+        raise FeedError(FeedErrorKind.NETWORK, _short(exc)) from None
+
+
+def leads_to_private(source: str, target: str) -> bool:
+    """Does a redirect take a source on a public address to a loopback, private,
+    link-local or otherwise non-public one? (A source the operator configured on a
+    private address may redirect within private space.)"""
+    return not _is_private(urlsplit(source).hostname) and _is_private(urlsplit(target).hostname)
+
+
+def _is_private(host: str | None) -> bool:
+    if not host:
+        return True
+    try:
+        addresses = {str(info[4][0]) for info in socket.getaddrinfo(host, None)}
+    except (OSError, UnicodeError):
+        return False  # unresolvable: the fetch itself will fail and say so
+    return any(not ipaddress.ip_address(a.split("%")[0]).is_global for a in addresses)
+
+
+def cache_lifetime(headers: Mapping[str, str], now: datetime) -> float | None:
+    """How long the server says the response stays fresh: Cache-Control max-age (or
+    s-maxage), else Expires (RFC 9111 5.2.2.1, 5.3)."""
+    control = headers.get("Cache-Control", "")
+    for part in control.split(","):
+        name, _, value = part.strip().partition("=")
+        if name.lower() in ("max-age", "s-maxage") and value.strip('" ').isdigit():
+            return float(value.strip('" '))
+    expires = headers.get("Expires")
+    if expires:
+        try:
+            when = parsedate_to_datetime(expires)
+        except (TypeError, ValueError, IndexError):
+            return None
+        if when.tzinfo is not None:
+            return max(0.0, (when - now).total_seconds())
+    return None
 
 
 def _check_status(response: requests.Response, now: datetime) -> None:

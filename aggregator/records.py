@@ -52,7 +52,9 @@ class FetchSettings:
     deadline: float = 60.0
     max_bytes: int = 10 * 1024 * 1024
     max_redirects: int = 5
-    workers: int = 8
+    workers: int = 16
+    per_host: int = 2  # fetches at once from one host
+    allow_private_redirects: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -135,6 +137,8 @@ class FetchResult:
     content_type: str | None = None
     etag: str | None = None
     last_modified: str | None = None
+    moved_to: str | None = None  # the target of a permanent redirect (every hop 301/308)
+    cache_seconds: float | None = None  # Cache-Control max-age or Expires
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

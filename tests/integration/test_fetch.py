@@ -11,7 +11,7 @@ import pytest
 
 from aggregator.config import DEFAULT_USER_AGENT
 from aggregator.errors import FeedError, FeedErrorKind
-from aggregator.fetch import Fetcher, parse_retry_after
+from aggregator.fetch import Fetcher, cache_lifetime, leads_to_private, parse_retry_after
 from aggregator.records import FeedState, FetchSettings
 from tests.feeds import rss
 from tests.feedserver import Route, drip, endless
@@ -64,8 +64,53 @@ def test_redirect_loop_is_bounded(feed_server, now):
     feed_server.routes["/b"] = Route(status=302, headers={"Location": "/a"})
     error = fail(fetcher(max_redirects=5), feed_server.url("/a"), now)
     assert error.kind is FeedErrorKind.NETWORK
-    assert "redirect" in error.message
+    assert "redirect loop" in error.message
+    assert len(feed_server.requests) == 2  # noticed when /a came round again
+
+
+def test_a_long_redirect_chain_is_bounded(feed_server, now):
+    for n in range(10):
+        feed_server.routes[f"/r{n}"] = Route(status=307, headers={"Location": f"/r{n + 1}"})
+    error = fail(fetcher(max_redirects=5), feed_server.url("/r0"), now)
+    assert "more than 5 redirects" in error.message
     assert len(feed_server.requests) == 6
+
+
+def test_permanent_and_temporary_redirects(feed_server, now):
+    feed_server.routes["/moved"] = Route(status=301, headers={"Location": "/step"})
+    feed_server.routes["/step"] = Route(status=308, headers={"Location": "/new"})
+    feed_server.routes["/temp"] = Route(status=302, headers={"Location": "/new"})
+    feed_server.routes["/mixed"] = Route(status=301, headers={"Location": "/temp"})
+    feed_server.routes["/new"] = Route(body=BODY)
+    f = fetcher()
+    assert f.fetch_feed(feed_server.url("/moved"), None, now).moved_to == feed_server.url("/new")
+    assert f.fetch_feed(feed_server.url("/temp"), None, now).moved_to is None
+    assert f.fetch_feed(feed_server.url("/mixed"), None, now).moved_to is None
+
+
+def test_redirects_into_private_space_are_refused_from_public_sources():
+    assert leads_to_private("https://93.184.215.14/feed", "http://127.0.0.1/admin")
+    assert leads_to_private("https://93.184.215.14/feed", "http://10.0.0.5/")
+    assert leads_to_private("https://93.184.215.14/feed", "http://169.254.169.254/latest")
+    assert leads_to_private("https://93.184.215.14/feed", "http://[::1]/")
+    assert not leads_to_private("https://93.184.215.14/feed", "https://93.184.215.15/feed")
+    # A source the operator put on a private address may redirect within private space.
+    assert not leads_to_private("http://127.0.0.1:8080/feed", "http://127.0.0.1:8081/feed")
+
+
+def test_cache_lifetime(now):
+    assert cache_lifetime({"Cache-Control": "public, max-age=900"}, now) == 900
+    assert cache_lifetime({"Expires": "Sat, 28 Nov 2026 13:00:00 GMT"}, now) == 3600
+    assert cache_lifetime({"Cache-Control": "no-cache"}, now) is None
+
+
+def test_corrupt_gzip_is_classified(feed_server, now):
+    feed_server.routes["/corrupt"] = Route(
+        body=b"\x1f\x8b\x08\x00 not gzip at all" * 50, headers={"Content-Encoding": "gzip"}
+    )
+    error = fail(fetcher(), feed_server.url("/corrupt"), now)
+    assert error.kind is FeedErrorKind.NETWORK
+    assert "corrupt" in error.message
 
 
 @pytest.mark.parametrize(
