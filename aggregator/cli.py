@@ -12,7 +12,7 @@ import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -24,7 +24,8 @@ from aggregator.config import load_config
 from aggregator.errors import AggregatorError, ConfigError, PublishError, StoreError
 from aggregator.fetch import Fetcher
 from aggregator.pipeline import run_once
-from aggregator.records import Config, FeedReport, RunReport
+from aggregator.poll import report_line
+from aggregator.records import Config, RunReport
 from aggregator.store import Store
 
 EXIT_OK, EXIT_FEEDS_FAILED, EXIT_CONFIG, EXIT_STORE, EXIT_PUBLISH = 0, 1, 2, 3, 4
@@ -60,6 +61,8 @@ def cli(
 ) -> None:
     """Poll RSS/Atom/JSON feeds, merge the same story across sources, score it, and
     republish one curated feed."""
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.DEBUG if verbose > 1 else logging.WARNING)
     logging.basicConfig(
         level=[logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)],
         format="%(asctime)s %(levelname)s %(message)s",
@@ -100,36 +103,100 @@ def _errors_to_exit_codes() -> Iterator[None]:
 @click.option("--once", is_flag=True, help="Poll the due sources once, publish, and exit.")
 @click.option("--all", "poll_all", is_flag=True, help="Poll every source now, due or not.")
 @click.option("--strict", is_flag=True, help="Exit 1 if any source failed.")
-@click.option(
-    "--tick",
-    default=60,
-    show_default=True,
-    type=click.IntRange(5, 3600),
-    help="Service mode: seconds between checks for due sources.",
-)
 @click.pass_context
-def run(ctx: click.Context, once: bool, poll_all: bool, strict: bool, tick: int) -> None:
-    """Poll, process and publish: once (for cron), or as a long-running service."""
+def run(ctx: click.Context, once: bool, poll_all: bool, strict: bool) -> None:
+    """Poll, process and publish: once (for cron), or as a long-running service that polls
+    each source when it is due (SIGTERM stops it, SIGHUP reloads feeds.yaml)."""
+    with _errors_to_exit_codes():
+        if not once:
+            from aggregator.service import Service
+
+            o = ctx.obj
+            sys.exit(
+                Service(o["config_path"], db_url=o["db_url"], output_dir=o["output_dir"]).run()
+            )
+        config = _config(ctx)
+        store = Store(config.store_url)
+        report = run_once(
+            config, store, Fetcher(config.fetch), datetime.now(UTC), poll_all=poll_all
+        )
+        print_report(report, config.output_dir)
+        sys.exit(EXIT_FEEDS_FAILED if strict and report.failed else EXIT_OK)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per source.")
+@click.pass_context
+def status(ctx: click.Context, as_json: bool) -> None:
+    """Per source: last success, last error, consecutive errors, next check, entries,
+    effective interval, and the feeds.yaml edits to make."""
+    from aggregator.status import render_table, status_rows
+
     with _errors_to_exit_codes():
         config = _config(ctx)
         store = Store(config.store_url)
+        store.sync_sources(config.sources)
+        rows = status_rows(config, store.feed_states(), store.entry_counts(), datetime.now(UTC))
+        if as_json:
+            for row in rows:
+                click.echo(json.dumps(row, ensure_ascii=False))
+        else:
+            click.echo(render_table(rows))
+
+
+@cli.command()
+@click.argument("url")
+@click.option("--name", help="The source's name (default: the feed's title).")
+@click.option("--tag", "tags", multiple=True, help="A tag (repeatable).")
+@click.pass_context
+def add(ctx: click.Context, url: str, name: str | None, tags: tuple[str, ...]) -> None:
+    """Find the feed at URL (a feed, or a page that links to one), check that it parses,
+    and append it to feeds.yaml, keeping the file's comments."""
+    from aggregator.config import check_url
+    from aggregator.errors import FeedError
+    from aggregator.feeds_file import append_feed
+    from aggregator.parse import parse_feed
+    from aggregator.poll import discover_feed
+
+    with _errors_to_exit_codes():
+        config = _config(ctx)
+        try:
+            url = check_url(url)
+        except ValueError as exc:
+            raise click.UsageError(str(exc)) from None
         fetcher = Fetcher(config.fetch)
-        if once:
-            report = run_once(config, store, fetcher, datetime.now(UTC), poll_all=poll_all)
-            print_report(report, config.output_dir)
-            sys.exit(EXIT_FEEDS_FAILED if strict and report.failed else EXIT_OK)
-        from aggregator.scheduler import serve_forever
-
-        first = [poll_all]
-
-        def tick_once() -> None:
-            report = run_once(config, store, fetcher, datetime.now(UTC), poll_all=first[0])
-            first[0] = False
-            for feed in report.feeds:
-                if feed.status == "error":
-                    logging.getLogger("aggregator").warning("%s", _report_line(feed))
-
-        serve_forever(tick_once, timedelta(seconds=tick))
+        now = datetime.now(UTC)
+        try:
+            result = fetcher.fetch_feed(url, None, now)
+            try:
+                parsed = parse_feed(
+                    result.body, {"content-type": result.content_type or ""}, result.final_url
+                )
+            except FeedError:
+                found = discover_feed(result.body, result.final_url)
+                if found is None:
+                    raise
+                click.echo(f"add: {url} is a page; its feed is {found}")
+                url = found
+                result = fetcher.fetch_feed(url, None, now)
+                parsed = parse_feed(
+                    result.body, {"content-type": result.content_type or ""}, result.final_url
+                )
+        except FeedError as exc:
+            click.echo(f"add: {url}: {exc}", err=True)
+            sys.exit(EXIT_FEEDS_FAILED)
+        if any(s.url.rstrip("/").lower() == url.rstrip("/").lower() for s in config.sources):
+            click.echo(f"add: {url} is already in {ctx.obj['config_path']}")
+            return
+        name = name or parsed.title or (url.split("/")[2])
+        if any(s.name.lower() == name.lower() for s in config.sources):
+            name = f"{name} ({url.split('/')[2]})"
+        append_feed(ctx.obj["config_path"], url, name, tags)
+        load_config(ctx.obj["config_path"])  # what was written must be valid
+        click.echo(
+            f"add: added {name!r} ({url}, {len(parsed.entries)} entries now) to "
+            f"{ctx.obj['config_path']}"
+        )
 
 
 @cli.command()
@@ -237,20 +304,12 @@ def demo(ctx: click.Context, output_dir: Path | None) -> None:
 
 def print_report(report: RunReport, output_dir: Path) -> None:
     for feed in report.feeds:
-        click.echo(_report_line(feed))
+        click.echo(report_line(feed))
     failed = len(report.failed)
     click.echo(
         f"{len(report.feeds)} sources polled, {failed} failed; "
         f"{report.published} stories published to {output_dir}"
     )
-
-
-def _report_line(feed: FeedReport) -> str:
-    if feed.status == "error":
-        return f"FAIL  {feed.name}: {feed.error_kind}: {feed.error}"
-    if feed.status == "not_modified":
-        return f"304   {feed.name}: not modified"
-    return f"ok    {feed.name}: {feed.new} new, {feed.updated} updated ({feed.seconds:.2f}s)"
 
 
 def main() -> None:

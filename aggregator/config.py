@@ -28,6 +28,7 @@ from aggregator.records import (
     FetchSettings,
     PublishSettings,
     Rule,
+    ScheduleSettings,
     ScoreSettings,
 )
 from aggregator.rules import FIELDS as RULE_FIELDS
@@ -93,6 +94,7 @@ def parse_config(
             "dedupe",
             "rules",
             "max_age",
+            "schedule",
         }
     )
     feeds = top.get("feeds", CommentedSeq, required=True)
@@ -109,6 +111,7 @@ def parse_config(
         score=_parse_score(top),
         publish=_parse_publish(top),
         dedupe=_parse_dedupe(top),
+        schedule=_parse_schedule(top),
         rules=parse_rules(top),
         max_age=_max_age(top),
         path=path,
@@ -176,6 +179,10 @@ class _Node:
         if not low <= value <= high:
             raise ConfigError(f"{key!r} must be between {low:g} and {high:g}", self.line_of(key))
         return float(value)
+
+    def get_bool(self, key: str, default: bool) -> bool:
+        value = self.get(key, bool)
+        return default if value is None else value
 
     def get_int(self, key: str, default: int, *, low: int, high: int) -> int:
         value = self.get_number(key, default, low=low, high=high)
@@ -293,14 +300,43 @@ def _parse_source(node: _Node) -> FeedSource:
         url=url,
         name=name,
         weight=node.get_number("weight", 1.0, low=0.0, high=10.0),
-        interval=node.get_converted(
-            "interval", timedelta(hours=1), lambda v: parse_duration(v, low=timedelta(minutes=1))
-        ),
+        interval=node.get_converted("interval", None, _interval),
         tags=tuple(dict.fromkeys(t.strip().lower() for t in tags)),
         rules=_filters(node) + parse_rules(node),
         max_age=_max_age(node),
         line=node.line,
     )
+
+
+def _interval(value: Any) -> timedelta | None:
+    if isinstance(value, str) and value.strip().lower() == "auto":
+        return None
+    return parse_duration(value, low=timedelta(seconds=1))
+
+
+def _parse_schedule(top: _Node) -> ScheduleSettings:
+    node = top.child("schedule")
+    node.check_keys(
+        {"min_interval", "max_interval", "default_interval", "jitter", "moved_after"},
+        " in schedule",
+    )
+    d = ScheduleSettings()
+
+    def duration(key: str, default: timedelta) -> timedelta:
+        return node.get_converted(
+            key, default, lambda v: parse_duration(v, low=timedelta(seconds=1))
+        )
+
+    settings = ScheduleSettings(
+        min_interval=duration("min_interval", d.min_interval),
+        max_interval=duration("max_interval", d.max_interval),
+        default_interval=duration("default_interval", d.default_interval),
+        jitter=node.get_number("jitter", d.jitter, low=0.0, high=0.5),
+        moved_after=node.get_int("moved_after", d.moved_after, low=1, high=100),
+    )
+    if settings.min_interval > settings.max_interval:
+        raise ConfigError("'min_interval' is longer than 'max_interval'", node.line)
+    return settings
 
 
 def _max_age(node: _Node) -> timedelta | None:
@@ -380,7 +416,16 @@ def _regex(text: Any, key: str, line: int) -> re.Pattern[str]:
 def _parse_fetch(top: _Node) -> FetchSettings:
     node = top.child("fetch")
     node.check_keys(
-        {"connect_timeout", "timeout", "deadline", "max_bytes", "max_redirects", "workers"},
+        {
+            "connect_timeout",
+            "timeout",
+            "deadline",
+            "max_bytes",
+            "max_redirects",
+            "workers",
+            "per_host",
+            "allow_private_redirects",
+        },
         " in fetch",
     )
     return FetchSettings(
@@ -390,7 +435,9 @@ def _parse_fetch(top: _Node) -> FetchSettings:
         deadline=node.get_number("deadline", 60.0, low=0.5, high=3600),
         max_bytes=node.get_converted("max_bytes", 10 * 2**20, parse_size),
         max_redirects=node.get_int("max_redirects", 5, low=0, high=30),
-        workers=node.get_int("workers", 8, low=1, high=64),
+        workers=node.get_int("workers", 16, low=1, high=64),
+        per_host=node.get_int("per_host", 2, low=1, high=16),
+        allow_private_redirects=node.get_bool("allow_private_redirects", False),
     )
 
 

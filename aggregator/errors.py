@@ -48,8 +48,16 @@ class FeedErrorKind(StrEnum):
 class FeedError(AggregatorError):
     """A failure of one feed, classified once, where it happens."""
 
-    def __init__(self, kind: FeedErrorKind, message: str, *, retry_after: float | None = None):
+    def __init__(
+        self,
+        kind: FeedErrorKind,
+        message: str,
+        *,
+        retry_after: float | None = None,
+        status: int | None = None,
+    ):
         self.kind = kind
         self.message = message
         self.retry_after = retry_after
+        self.status = status  # the HTTP status, for HTTP errors
         super().__init__(f"{kind.value}: {message}")

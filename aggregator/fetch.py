@@ -196,13 +196,13 @@ def _check_status(response: requests.Response, now: datetime) -> None:
     retry_after = parse_retry_after(response.headers.get("Retry-After"), now)
     reason = f"HTTP {code} {response.reason or ''}".strip()
     if code in (404, 410):
-        raise FeedError(FeedErrorKind.GONE, reason)
+        raise FeedError(FeedErrorKind.GONE, reason, status=code)
     if code == 429:
-        raise FeedError(FeedErrorKind.RATE_LIMITED, reason, retry_after=retry_after)
+        raise FeedError(FeedErrorKind.RATE_LIMITED, reason, retry_after=retry_after, status=code)
     if 400 <= code < 500:
-        raise FeedError(FeedErrorKind.HTTP_4XX, reason)
+        raise FeedError(FeedErrorKind.HTTP_4XX, reason, status=code)
     if code >= 500:
-        raise FeedError(FeedErrorKind.HTTP_5XX, reason, retry_after=retry_after)
+        raise FeedError(FeedErrorKind.HTTP_5XX, reason, retry_after=retry_after, status=code)
     raise FeedError(FeedErrorKind.NETWORK, f"unexpected {reason}")
 
 

@@ -63,7 +63,30 @@ def parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
         link=feed.get("link") or None,
         version=version,
         entries=tuple(_entry(e) for e in result.get("entries", ())),
+        ttl=_ttl(feed),
     )
+
+
+_PERIODS = {
+    "hourly": 3600,
+    "daily": 86400,
+    "weekly": 604800,
+    "monthly": 2592000,
+    "yearly": 31536000,
+}
+
+
+def _ttl(feed: Any) -> float | None:
+    """How often the feed says it changes: RSS 2.0 <ttl> (minutes), or the syndication
+    module's updatePeriod divided by updateFrequency."""
+    ttl = str(feed.get("ttl", "")).strip()
+    if ttl.isdigit() and 0 < int(ttl) < 10**6:
+        return int(ttl) * 60.0
+    period = _PERIODS.get(str(feed.get("sy_updateperiod", "")).strip().lower())
+    if period is None:
+        return None
+    frequency = str(feed.get("sy_updatefrequency", "1")).strip()
+    return period / int(frequency) if frequency.isdigit() and int(frequency) > 0 else period
 
 
 def _entry(entry: Any) -> ParsedEntry:

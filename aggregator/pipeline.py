@@ -1,6 +1,6 @@
 """pipeline: run_once() wires the stages in order and decides nothing itself.
 
-poll (fetch -> parse -> normalise, in worker threads; store, in this thread, one
+poll (poll.py: fetch -> parse -> normalise in worker threads; store in this thread, one
 transaction per feed) -> dedupe -> score -> related -> publish.
 A FeedError stays with its feed: it is recorded on the source and the run goes on.
 """
@@ -8,38 +8,26 @@ A FeedError stays with its feed: it is recorded on the source and the run goes o
 from __future__ import annotations
 
 import logging
-import time
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import replace
 from datetime import datetime
-from functools import partial
 
 from aggregator.dedupe import assign_stories, build_index, group_stories
 from aggregator.digest import build_digest
-from aggregator.errors import FeedError
 from aggregator.fetch import Fetcher
-from aggregator.normalise import normalise_entries
-from aggregator.parse import parse_feed
+from aggregator.poll import Progress, poll_feeds
 from aggregator.publish import write_outputs
 from aggregator.records import (
     Config,
-    FeedReport,
-    FeedSource,
-    FeedState,
-    FeedUpdate,
     RunReport,
     ScoredStory,
 )
 from aggregator.related import pick_related
 from aggregator.rules import boosts, is_wanted
-from aggregator.scheduler import due_feeds, next_check
+from aggregator.scheduler import due_feeds
 from aggregator.score import score_story
 from aggregator.store import Store
 from aggregator.story_index import StoryIndex
 
 log = logging.getLogger("aggregator")
-Progress = Callable[[FeedReport], None]
 
 
 def run_once(
@@ -54,113 +42,9 @@ def run_once(
     store.sync_sources(config.sources)
     states = store.feed_states()
     due = due_feeds(config.sources, states, now, poll_all=poll_all)
-    reports = poll_feeds(
-        due, states, store, fetcher, now, workers=config.fetch.workers, progress=progress
-    )
+    reports = poll_feeds(due, states, store, fetcher, now, config, progress=progress)
     published = process_and_publish(config, store, now)
     return RunReport(feeds=reports, stories=len(published), published=len(published))
-
-
-def poll_feeds(
-    sources: Sequence[FeedSource],
-    states: dict[str, FeedState],
-    store: Store,
-    fetcher: Fetcher,
-    now: datetime,
-    *,
-    workers: int,
-    progress: Progress | None = None,
-) -> tuple[FeedReport, ...]:
-    reports: list[FeedReport] = []
-    with ThreadPoolExecutor(
-        max_workers=max(1, min(workers, len(sources) or 1)), thread_name_prefix="fetch"
-    ) as pool:
-        futures = {
-            pool.submit(update_feed, source, states.get(source.url), fetcher, now): source
-            for source in sources
-        }
-        for future in as_completed(futures):
-            source = futures[future]
-            report = store_update(source, states.get(source.url), future.result(), store, now)
-            log.info("%s", _log_line(report))
-            reports.append(report)
-            if progress is not None:
-                progress(report)
-    order = {s.url: i for i, s in enumerate(sources)}
-    return tuple(sorted(reports, key=lambda r: order[r.url]))
-
-
-def update_feed(
-    source: FeedSource, state: FeedState | None, fetcher: Fetcher, now: datetime
-) -> FeedUpdate:
-    """Fetch, parse and normalise one feed (runs in a worker thread; touches no store)."""
-    started = time.monotonic()
-    try:
-        result = fetcher.fetch_feed(source.url, state, now)
-        if result.not_modified:
-            return FeedUpdate(result=result, seconds=time.monotonic() - started)
-        parsed = parse_feed(
-            result.body, {"content-type": result.content_type or ""}, result.final_url
-        )
-        items = normalise_entries(parsed, source_url=source.url, base_url=result.final_url, now=now)
-        return FeedUpdate(
-            result=result, items=items, title=parsed.title, seconds=time.monotonic() - started
-        )
-    except FeedError as error:
-        return FeedUpdate(error=error, seconds=time.monotonic() - started)
-
-
-def store_update(
-    source: FeedSource,
-    state: FeedState | None,
-    update: FeedUpdate,
-    store: Store,
-    now: datetime,
-) -> FeedReport:
-    """Record one feed's outcome: its entries and fetch state, or its classified error."""
-    previous = state or FeedState(url=source.url)
-    report = partial(FeedReport, url=source.url, name=source.name, seconds=update.seconds)
-    result, error = update.result, update.error
-    if result is None:
-        assert error is not None
-        count = previous.error_count + 1
-        store.save_state(
-            replace(
-                previous,
-                last_fetched=now,
-                error_count=count,
-                last_error_kind=error.kind.value,
-                last_error=error.message,
-                next_due=next_check(source, error, count, now),
-            )
-        )
-        return report(status="error", error_kind=error.kind, error=error.message)
-    new_state = replace(
-        previous,
-        last_fetched=now,
-        last_success=now,
-        error_count=0,
-        last_error_kind=None,
-        last_error=None,
-        next_due=next_check(source, None, 0, now),
-    )
-    if result.not_modified:  # a 304 may omit the validators: keep the ones we sent
-        store.save_state(
-            replace(
-                new_state,
-                etag=result.etag or previous.etag,
-                last_modified=result.last_modified or previous.last_modified,
-            )
-        )
-        return report(status="not_modified")
-    new_state = replace(
-        new_state,
-        etag=result.etag,
-        last_modified=result.last_modified,
-        title=update.title or previous.title,
-    )
-    new, changed = store.save_items(new_state, update.items, now=now)
-    return report(status="ok", new=new, updated=changed)
 
 
 def process_and_publish(config: Config, store: Store, now: datetime) -> tuple[ScoredStory, ...]:
@@ -217,9 +101,3 @@ def group_new_entries(config: Config, store: Store, now: datetime) -> int:
     index = build_index((*same_url, *known), StoryIndex(config.dedupe))
     store.assign_stories(assign_stories(new, index), now=now)
     return len(new)
-
-
-def _log_line(report: FeedReport) -> str:
-    if report.status == "error":
-        return f"fetch: {report.name}: {report.error_kind}: {report.error}"
-    return f"fetch: {report.name}: {report.status} new={report.new} updated={report.updated}"

@@ -37,7 +37,7 @@ class FeedSource:
     url: str
     name: str
     weight: float = 1.0
-    interval: timedelta = timedelta(hours=1)
+    interval: timedelta | None = None  # None: `auto`, adapted to the posting rate
     tags: tuple[str, ...] = ()
     rules: tuple[Rule, ...] = ()  # `filters:` become allow and block rules on `text`
     max_age: timedelta | None = None
@@ -55,6 +55,17 @@ class FetchSettings:
     workers: int = 16
     per_host: int = 2  # fetches at once from one host
     allow_private_redirects: bool = False
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ScheduleSettings:
+    """When sources are polled (see scheduler.py)."""
+
+    min_interval: timedelta = timedelta(minutes=5)
+    max_interval: timedelta = timedelta(hours=24)
+    default_interval: timedelta = timedelta(hours=1)  # `auto` before enough history
+    jitter: float = 0.1  # +- this fraction of the interval
+    moved_after: int = 3  # polls seeing the same permanent redirect before following it
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -103,6 +114,7 @@ class Config:
     score: ScoreSettings = field(default_factory=ScoreSettings)
     publish: PublishSettings = field(default_factory=PublishSettings)
     dedupe: DedupeSettings = field(default_factory=DedupeSettings)
+    schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     rules: tuple[Rule, ...] = ()
     max_age: timedelta | None = None
     path: Path | None = None
@@ -125,6 +137,16 @@ class FeedState:
     last_error_kind: str | None = None
     last_error: str | None = None
     title: str | None = None
+    fetch_url: str | None = None  # where the feed is fetched now, when it moved for good
+    moved_to: str | None = None  # a permanent redirect target seen on `moved_count` polls
+    moved_count: int = 0
+    disabled: str | None = None  # why the source is no longer polled (410 Gone)
+    interval_seconds: float | None = None  # the effective interval last used
+    discovered_url: str | None = None  # the feed an HTML page pointed to
+
+    @property
+    def target(self) -> str:
+        return self.fetch_url or self.url
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -148,7 +170,10 @@ class FeedUpdate:
     result: FetchResult | None = None
     items: tuple[Item, ...] = ()
     title: str | None = None
+    ttl: float | None = None
+    discovered_url: str | None = None
     error: FeedError | None = None
+    deferred_until: datetime | None = None  # not fetched: its host asked to wait
     seconds: float = 0.0
 
 
@@ -171,6 +196,7 @@ class ParsedFeed:
     link: str | None
     version: str
     entries: tuple[ParsedEntry, ...]
+    ttl: float | None = None  # seconds: RSS <ttl>, or sy:updatePeriod / sy:updateFrequency
 
 
 # --- normalised and stored ----------------------------------------------------------------
@@ -257,11 +283,12 @@ class ScoredStory:
 class FeedReport:
     url: str
     name: str
-    status: str  # "ok", "not_modified" or "error"
+    status: str  # "ok", "not_modified", "error" or "deferred"
     new: int = 0
     updated: int = 0
     error_kind: FeedErrorKind | None = None
     error: str | None = None
+    note: str | None = None  # what the operator should know (moved, disabled, ...)
     seconds: float = 0.0
 
 

@@ -1,15 +1,24 @@
-"""scheduler: which sources are due, and when each is next checked. Pure, apart from
-`serve_forever`, the long-running loop that APScheduler drives."""
+"""scheduler: which sources are due, their effective interval, and when each is checked
+next. Pure: `now` and the jitter are parameters.
+
+Next check = the largest of the source's interval, the server's cache lifetime
+(Cache-Control max-age, Expires), the feed's own hint (RSS <ttl>, sy:updatePeriod and
+sy:updateFrequency) and Retry-After; clamped between `schedule.min_interval` and
+`schedule.max_interval`; then moved by up to +-`schedule.jitter` of itself so that
+sources configured alike do not all fire at once. After a failure: capped exponential
+backoff from the interval, never beyond max_interval (a source failing for days is still
+tried at least that often) and never sooner than a Retry-After.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
 from aggregator.errors import FeedError
-from aggregator.records import FeedSource, FeedState
+from aggregator.records import FeedSource, FeedState, ScheduleSettings
 
-MAX_BACKOFF = timedelta(hours=24)
+HISTORY = timedelta(days=14)  # the posting history `auto` intervals look at
 
 
 def due_feeds(
@@ -19,53 +28,55 @@ def due_feeds(
     *,
     poll_all: bool = False,
 ) -> tuple[FeedSource, ...]:
-    """Sources never polled, or whose next check has come; all of them with `poll_all`."""
-    if poll_all:
-        return tuple(sources)
+    """Sources never polled, or whose next check has come (every source with `poll_all`);
+    never a disabled one (410 Gone) - it waits for its feeds.yaml line to change."""
     due = []
     for source in sources:
         state = states.get(source.url)
-        if state is None or state.next_due is None or state.next_due <= now:
+        if state is not None and state.disabled:
+            continue
+        if poll_all or state is None or state.next_due is None or state.next_due <= now:
             due.append(source)
     return tuple(due)
 
 
+def effective_interval(
+    source: FeedSource, schedule: ScheduleSettings, posting_hours: int
+) -> timedelta:
+    """The configured interval, or for `auto` one from the posting rate: the number of
+    distinct hours in which the source published over the last two weeks, so that a burst
+    of twenty posts in one hour counts once. A source posting in 336 of those hours (every
+    hour) is checked every 30 minutes; one posting in 14 hours (daily) every 12 hours."""
+    if source.interval is not None:
+        interval = source.interval
+    elif posting_hours < 3:
+        interval = schedule.default_interval
+    else:
+        interval = HISTORY / posting_hours / 2
+    return _clamp(interval, schedule)
+
+
 def next_check(
-    source: FeedSource, error: FeedError | None, error_count: int, now: datetime
+    *,
+    interval: timedelta,
+    schedule: ScheduleSettings,
+    now: datetime,
+    jitter: float,
+    hints: Sequence[float | None] = (),
+    error: FeedError | None = None,
+    error_count: int = 0,
 ) -> datetime:
-    """The interval after a success; after failures, capped exponential backoff that never
-    gives up (a source failing for days is still tried every MAX_BACKOFF); never sooner
-    than a Retry-After."""
-    if error is None:
-        return now + source.interval
-    backoff = min(
-        source.interval * 2 ** min(error_count - 1, 16), max(MAX_BACKOFF, source.interval)
-    )
-    delay = backoff.total_seconds()
-    if error.retry_after is not None:
-        delay = max(delay, error.retry_after)
-    return now + timedelta(seconds=delay)
+    """`hints`: seconds from the server and the feed (cache lifetime, ttl); `jitter` in
+    [-1, 1] (drawn by the caller)."""
+    if error is not None:
+        delay = interval * 2 ** min(max(error_count - 1, 0), 20)
+    else:
+        delay = max([interval, *(timedelta(seconds=h) for h in hints if h is not None)])
+    if error is not None and error.retry_after is not None:
+        delay = max(delay, timedelta(seconds=error.retry_after))
+    delay = _clamp(delay, schedule)
+    return now + delay * (1 + schedule.jitter * max(-1.0, min(1.0, jitter)))
 
 
-def serve_forever(tick: Callable[[], None], every: timedelta) -> None:
-    """Run `tick` now and then every `every` until SIGINT or SIGTERM."""
-    import signal
-
-    from apscheduler.schedulers.blocking import BlockingScheduler
-
-    scheduler = BlockingScheduler(timezone="UTC")
-    scheduler.add_job(
-        tick,
-        "interval",
-        seconds=every.total_seconds(),
-        coalesce=True,
-        max_instances=1,
-        next_run_time=datetime.now().astimezone(),
-    )
-
-    def stop(signum: int, frame: object) -> None:
-        scheduler.shutdown(wait=False)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    scheduler.start()
+def _clamp(delay: timedelta, schedule: ScheduleSettings) -> timedelta:
+    return max(schedule.min_interval, min(schedule.max_interval, delay))

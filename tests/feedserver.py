@@ -30,6 +30,7 @@ class Request:
     method: str
     path: str
     headers: dict[str, str]
+    at: float = field(default_factory=time.time)  # when it arrived
 
 
 class FeedServer:

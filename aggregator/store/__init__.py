@@ -9,13 +9,14 @@ feed's update or none of it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import fields
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, create_engine, event, select, update
+from sqlalchemy import Engine, create_engine, event, func, select, update
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -112,6 +113,33 @@ class Store:
                     changed += 1
             _apply_state(source, state)
         return new, changed
+
+    def posting_hours(self, *, since: datetime, source_url: str | None = None) -> dict[str, int]:
+        """Per source, the number of distinct hours with an entry published since `since`
+        (the posting rate that `interval: auto` adapts to; bursts count once)."""
+        query = (
+            select(SourceRow.url, EntryRow.published)
+            .join(SourceRow, EntryRow.source_id == SourceRow.id)
+            .where(EntryRow.published >= since)
+        )
+        if source_url is not None:
+            query = query.where(SourceRow.url == source_url)
+        hours: dict[str, set[datetime]] = {}
+        with self._session() as session:
+            for url, published in session.execute(query):
+                hours.setdefault(url, set()).add(
+                    published.replace(minute=0, second=0, microsecond=0)
+                )
+        return {url: len(h) for url, h in hours.items()}
+
+    def entry_counts(self) -> dict[str, int]:
+        query = (
+            select(SourceRow.url, func.count(EntryRow.id))
+            .join(EntryRow, EntryRow.source_id == SourceRow.id)
+            .group_by(SourceRow.url)
+        )
+        with self._session() as session:
+            return {url: int(n) for url, n in session.execute(query)}
 
     def save_state(self, state: FeedState) -> None:
         """Record a fetch that stored nothing: 304, or a classified failure."""
@@ -335,27 +363,17 @@ def _source_row(session: Session, url: str) -> SourceRow:
     return row
 
 
+# Every FeedState field but `url` is a column of the same name on SourceRow.
+_STATE_FIELDS = tuple(f.name for f in fields(FeedState) if f.name != "url")
+
+
 def _state(row: SourceRow) -> FeedState:
-    return FeedState(
-        url=row.url,
-        etag=row.etag,
-        last_modified=row.last_modified,
-        last_fetched=row.last_fetched,
-        last_success=row.last_success,
-        next_due=row.next_due,
-        error_count=row.error_count,
-        last_error_kind=row.last_error_kind,
-        last_error=row.last_error,
-        title=row.title,
-    )
+    return FeedState(url=row.url, **{name: getattr(row, name) for name in _STATE_FIELDS})
 
 
 def _apply_state(row: SourceRow, state: FeedState) -> None:
-    row.etag, row.last_modified = state.etag, state.last_modified
-    row.last_fetched, row.last_success = state.last_fetched, state.last_success
-    row.next_due, row.error_count = state.next_due, state.error_count
-    row.last_error_kind, row.last_error = state.last_error_kind, state.last_error
-    row.title = state.title
+    for name in _STATE_FIELDS:
+        setattr(row, name, getattr(state, name))
 
 
 def _new_entry(source_id: int, item: Item, now: datetime) -> EntryRow:

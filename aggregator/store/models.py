@@ -62,6 +62,12 @@ class SourceRow(Base):
     error_count: Mapped[int] = mapped_column(Integer, default=0)
     last_error_kind: Mapped[str | None] = mapped_column(String(40))
     last_error: Mapped[str | None] = mapped_column(Text)
+    fetch_url: Mapped[str | None] = mapped_column(String(2000))
+    moved_to: Mapped[str | None] = mapped_column(String(2000))
+    moved_count: Mapped[int] = mapped_column(Integer, default=0)
+    disabled: Mapped[str | None] = mapped_column(Text)
+    interval_seconds: Mapped[float | None] = mapped_column(Float)
+    discovered_url: Mapped[str | None] = mapped_column(String(2000))
 
 
 class EntryRow(Base):

@@ -1,58 +1,125 @@
-"""`aggregator run` as a service: polls on its schedule, stops cleanly on SIGTERM."""
+"""The real service, for a bounded time with short intervals: sources polled at their own
+cadence, backoff growing and capped, Retry-After obeyed per host, a reload adding a
+source, a broken reload refused, SIGTERM leaving a consistent store and exit 0."""
 
 from __future__ import annotations
 
 import json
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from tests.conftest import run_cli
 from tests.feeds import rss
-from tests.feedserver import Route
-from tests.integration.test_run import write_config
+from tests.feedserver import FeedServer, Route
+
+RUN_FOR = 16.0  # seconds of service time
 
 
-def test_service_polls_and_exits_0_on_sigterm(tmp_path, feed_server):
-    feed_server.routes["/wire.xml"] = Route(
+def feed(name: str) -> Route:
+    return Route(
         body=rss(
             [
                 {
-                    "title": "One",
-                    "link": "https://e.example/1",
-                    "guid": "1",
+                    "title": f"{name} story",
+                    "link": f"https://{name}.example/1",
+                    "guid": f"{name}-1",
                     "pubDate": "Sat, 28 Nov 2026 09:00:00 GMT",
                 }
             ]
         )
     )
-    write_config(tmp_path, feed_server, "/wire.xml")
+
+
+def config(server: FeedServer, extra: str = "") -> str:
+    local = server.base.replace("127.0.0.1", "localhost")  # a second host, same server
+    return f"""# service test
+schedule: {{min_interval: 1s, max_interval: 6s, jitter: 0}}
+fetch: {{timeout: 5, deadline: 5}}
+feeds:
+  - {{url: {server.url("/fast.xml")}, name: fast, interval: 2s}}
+  - {{url: {server.url("/slow.xml")}, name: slow, interval: 5s}}
+  - {{url: {server.url("/broken.xml")}, name: broken, interval: 1s}}
+  - {{url: {local}/limited.xml, name: limited, interval: 1s}}
+  - {{url: {local}/neighbour.xml, name: neighbour, interval: 1s}}
+{extra}"""
+
+
+def times(server: FeedServer, path: str, start: float) -> list[float]:
+    return [r.at - start for r in server.requests_for(path)]
+
+
+def test_the_service(tmp_path: Path, feed_server: FeedServer):
+    for name in ("fast", "slow", "neighbour", "late"):
+        feed_server.routes[f"/{name}.xml"] = feed(name)
+    feed_server.routes["/broken.xml"] = Route(status=500, body=b"down")
+    feed_server.routes["/limited.xml"] = Route(status=429, headers={"Retry-After": "4"})
+    path = tmp_path / "feeds.yaml"
+    path.write_text(config(feed_server))
     log = (tmp_path / "service.log").open("w")
+    start = time.time()
     process = subprocess.Popen(
-        [sys.executable, "-m", "aggregator", "-v", "run", "--tick", "5"],
+        [sys.executable, "-m", "aggregator", "-v", "run"],
         cwd=tmp_path,
         stdout=log,
         stderr=subprocess.STDOUT,
     )
     try:
-        deadline = time.monotonic() + 20
-        while not feed_server.requests_for("/wire.xml") and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert feed_server.requests_for("/wire.xml"), "the service polled the source"
-        deadline = time.monotonic() + 10
-        while not (tmp_path / "output" / "feed.atom").exists() and time.monotonic() < deadline:
-            time.sleep(0.1)
+        time.sleep(RUN_FOR / 2)
+        path.write_text("feeds: [this is not: valid")  # refused: the service goes on
+        time.sleep(1.5)
+        path.write_text(
+            config(
+                feed_server,
+                f"  - {{url: {feed_server.url('/late.xml')}, name: late, interval: 2s}}\n",
+            )
+        )
+        time.sleep(RUN_FOR / 2 - 1.5)
         process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=15) == 0
+        assert process.wait(timeout=20) == 0
     finally:
         if process.poll() is None:
             process.kill()
             process.wait()
         log.close()
-    assert "Scheduler has been shut down" in (tmp_path / "service.log").read_text()
-    (entry,) = [
-        json.loads(line) for line in run_cli("export", "entries", cwd=tmp_path).stdout.splitlines()
+    output = (tmp_path / "service.log").read_text()
+
+    fast = times(feed_server, "/fast.xml", start)
+    slow = times(feed_server, "/slow.xml", start)
+    assert len(fast) >= 6, fast  # every 2 s
+    assert all(1.7 < b - a < 3.5 for a, b in zip(fast, fast[1:], strict=False)), fast
+    assert 3 <= len(slow) <= 5, slow  # every 5 s
+    broken = times(feed_server, "/broken.xml", start)
+    gaps = [round(b - a) for a, b in zip(broken, broken[1:], strict=False)]
+    assert gaps[:3] == [1, 2, 4], gaps  # backoff doubles from the interval...
+    assert all(g <= 7 for g in gaps), gaps  # ...and stops at max_interval (6 s)
+    limited = times(feed_server, "/limited.xml", start)
+    neighbour = times(feed_server, "/neighbour.xml", start)
+    assert all(b - a >= 3.8 for a, b in zip(limited, limited[1:], strict=False)), limited
+    # Its neighbour on the same host waits too, once the host has asked...
+    after = [t for t in neighbour if t > limited[0] + 0.5]
+    assert all(any(0 <= t - l_ <= 5 for l_ in limited) for t in after)
+    assert len(neighbour) < len(fast)
+    # ...while the other host was never held up (checked above: fast every 2 s).
+    assert "reload refused" in output
+    assert "config reloaded: 6 sources (1 added, 0 removed)" in output
+    assert times(feed_server, "/late.xml", start), "a source added by a reload is polled"
+
+    db = sqlite3.connect(tmp_path / "aggregator.sqlite")
+    assert db.execute("pragma integrity_check").fetchone() == ("ok",)
+    states = dict(db.execute("select name, last_error_kind from sources"))
+    assert states["broken"] == "http_5xx" and states["limited"] == "rate_limited"
+    assert states["fast"] is None
+    entries = [
+        json.loads(x) for x in run_cli("export", "entries", cwd=tmp_path).stdout.splitlines()
     ]
-    assert entry["title"] == "One"
+    assert {e["guid"] for e in entries} >= {"fast-1", "slow-1", "late-1"}
     assert (tmp_path / "output" / "feed.atom").exists()
+    status = run_cli("status", "--json", cwd=tmp_path)
+    rows = {r["name"]: r for r in map(json.loads, status.stdout.splitlines())}
+    assert rows["broken"]["consecutive_errors"] >= 4
+    assert rows["broken"]["state"] == "failing"
+    assert rows["fast"]["state"] == "ok" and rows["fast"]["interval"] == "2s"

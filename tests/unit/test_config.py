@@ -17,7 +17,7 @@ def test_minimal_config_gets_defaults():
     config = parse_config("feeds:\n  - url: https://a.example/feed\n", base_dir=BASE)
     (source,) = config.sources
     assert source.name == "a.example"
-    assert source.interval == timedelta(hours=1)
+    assert source.interval is None  # auto
     assert source.weight == 1.0
     assert config.store_url == "sqlite:////srv/agg/aggregator.sqlite"
     assert config.output_dir == BASE / "output"
@@ -107,7 +107,7 @@ def test_overrides_win():
         ),
         ("feeds:\n  - url: https://a.example/\n    tags: [ok, 3]\n", 3, "tag"),
         ("feeds:\n  - url: https://a.example/\n    tags: x\n", 3, "'tags' must be a list"),
-        ("feeds:\n  - url: https://a.example/\n    interval: 10s\n", 3, "shorter than the minimum"),
+        ("feeds:\n  - url: https://a.example/\n    interval: 0s\n", 3, "shorter than the minimum"),
         ("feeds:\n  - 42\n", 2, "must be a mapping"),
         ("feeds:\n  - name: x\n", 2, "missing required key 'url'"),
         ("feeds:\n  - url: http:///nohost\n", 2, "has no host"),

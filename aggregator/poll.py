@@ -1,0 +1,337 @@
+"""poll: one source's update, shared by `run --once` and the service, and a run over
+many sources. I/O: fetch (network) in worker threads, store in the calling thread.
+
+`update_feed` fetches, parses and normalises (an HTML page instead of a feed: its
+<link rel="alternate"> is followed once); `store_update` records the outcome: entries and
+fetch state, or the classified error, the next check, permanent moves (followed after
+`schedule.moved_after` polls agree), 410 Gone (the source is disabled). `HostGate` keeps at
+most `fetch.per_host` fetches per host at once, and a host that answered 429 or 503 with
+Retry-After is left alone until then - only that host.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
+from dataclasses import replace
+from datetime import datetime, timedelta
+from functools import partial
+from html.parser import HTMLParser
+from itertools import zip_longest
+from urllib.parse import urljoin, urlsplit
+
+from aggregator.errors import FeedError, FeedErrorKind
+from aggregator.fetch import Fetcher
+from aggregator.normalise import normalise_entries
+from aggregator.parse import parse_feed
+from aggregator.records import Config, FeedReport, FeedSource, FeedState, FeedUpdate
+from aggregator.scheduler import HISTORY, effective_interval, next_check
+from aggregator.store import Store
+
+log = logging.getLogger("aggregator")
+Progress = Callable[[FeedReport], None]
+FEED_TYPES = (
+    "application/rss+xml",
+    "application/atom+xml",
+    "application/feed+json",
+    "application/json",
+    "application/rdf+xml",
+    "application/xml",
+    "text/xml",
+)
+
+
+class HostGate:
+    """Per-host concurrency limit and host-scoped Retry-After, shared by worker threads."""
+
+    def __init__(self, per_host: int) -> None:
+        self._lock = threading.Lock()
+        self._slots: dict[str, threading.Semaphore] = defaultdict(
+            lambda: threading.Semaphore(per_host)
+        )
+        self._blocked: dict[str, datetime] = {}
+
+    @contextmanager
+    def slot(self, host: str) -> Iterator[None]:
+        with self._lock:
+            semaphore = self._slots[host]
+        with semaphore:
+            yield
+
+    def blocked_until(self, host: str, now: datetime) -> datetime | None:
+        with self._lock:
+            until = self._blocked.get(host)
+        return until if until is not None and until > now else None
+
+    def block(self, host: str, until: datetime) -> None:
+        with self._lock:
+            self._blocked[host] = max(until, self._blocked.get(host, until))
+
+
+def update_feed(
+    source: FeedSource,
+    state: FeedState | None,
+    fetcher: Fetcher,
+    now: datetime,
+    gate: HostGate,
+) -> FeedUpdate:
+    """Fetch, parse and normalise one feed (in a worker thread; touches no store)."""
+    started = time.monotonic()
+    target = state.target if state is not None else source.url
+    host = urlsplit(target).hostname or ""
+    until = gate.blocked_until(host, now)
+    if until is not None:
+        return FeedUpdate(deferred_until=until)
+    try:
+        with gate.slot(host):
+            result = fetcher.fetch_feed(target, state, now)
+            if result.not_modified:
+                return FeedUpdate(result=result, seconds=time.monotonic() - started)
+            discovered = None
+            headers = {"content-type": result.content_type or ""}
+            try:
+                parsed = parse_feed(result.body, headers, result.final_url)
+            except FeedError as error:
+                discovered = discover_feed(result.body, result.final_url)
+                if error.kind is not FeedErrorKind.NOT_A_FEED or discovered is None:
+                    raise
+                result = fetcher.fetch_feed(discovered, None, now)  # followed once
+                parsed = parse_feed(
+                    result.body, {"content-type": result.content_type or ""}, result.final_url
+                )
+        items = normalise_entries(parsed, source_url=source.url, base_url=result.final_url, now=now)
+        return FeedUpdate(
+            result=result,
+            items=items,
+            title=parsed.title,
+            ttl=parsed.ttl,
+            discovered_url=discovered,
+            seconds=time.monotonic() - started,
+        )
+    except FeedError as error:
+        if error.retry_after is not None and error.kind in (
+            FeedErrorKind.RATE_LIMITED,
+            FeedErrorKind.HTTP_5XX,
+        ):
+            gate.block(host, now + timedelta(seconds=error.retry_after))
+        return FeedUpdate(error=error, seconds=time.monotonic() - started)
+
+
+def store_update(
+    source: FeedSource,
+    state: FeedState | None,
+    update: FeedUpdate,
+    store: Store,
+    now: datetime,
+    config: Config,
+    posting_hours: int = 0,
+    jitter: float | None = None,
+) -> FeedReport:
+    """Record one feed's outcome: its entries and fetch state, or its classified error,
+    and when it is checked next."""
+    previous = state or FeedState(url=source.url)
+    schedule = config.schedule
+    interval = effective_interval(source, schedule, posting_hours)
+    jitter = random.uniform(-1, 1) if jitter is None else jitter
+    report = partial(FeedReport, url=source.url, name=source.name, seconds=update.seconds)
+    if update.deferred_until is not None:
+        store.save_state(replace(previous, next_due=update.deferred_until))
+        return report(
+            status="deferred",
+            note="its host asked to wait (Retry-After) until "
+            f"{update.deferred_until:%Y-%m-%d %H:%M:%S} UTC",
+        )
+    result, error = update.result, update.error
+    if result is None:
+        assert error is not None
+        count = previous.error_count + 1
+        disabled = f"HTTP 410 Gone since {now:%Y-%m-%d}" if error.status == 410 else None
+        store.save_state(
+            replace(
+                previous,
+                last_fetched=now,
+                error_count=count,
+                last_error_kind=error.kind.value,
+                last_error=error.message,
+                disabled=disabled,
+                interval_seconds=interval.total_seconds(),
+                next_due=next_check(
+                    interval=interval,
+                    schedule=schedule,
+                    now=now,
+                    jitter=jitter,
+                    error=error,
+                    error_count=count,
+                ),
+            )
+        )
+        note = (
+            "disabled: remove it from feeds.yaml"
+            if disabled
+            else (f"failing for {count} polls in a row" if count > 1 else None)
+        )
+        return report(status="error", error_kind=error.kind, error=error.message, note=note)
+    moved_to, moved_count, fetch_url, note = _moves(previous, result.moved_to, schedule.moved_after)
+    if update.discovered_url:
+        note = f"an HTML page: its feed is {update.discovered_url} - use that in feeds.yaml"
+    new_state = replace(
+        previous,
+        last_fetched=now,
+        last_success=now,
+        error_count=0,
+        last_error_kind=None,
+        last_error=None,
+        moved_to=moved_to,
+        moved_count=moved_count,
+        fetch_url=fetch_url,
+        discovered_url=update.discovered_url,
+        interval_seconds=interval.total_seconds(),
+        next_due=next_check(
+            interval=interval,
+            schedule=schedule,
+            now=now,
+            jitter=jitter,
+            hints=(result.cache_seconds, update.ttl),
+        ),
+    )
+    if result.not_modified:  # a 304 may omit the validators: keep the ones we sent
+        store.save_state(
+            replace(
+                new_state,
+                etag=result.etag or previous.etag,
+                last_modified=result.last_modified or previous.last_modified,
+            )
+        )
+        return report(status="not_modified", note=note)
+    new_state = replace(
+        new_state,
+        etag=result.etag,
+        last_modified=result.last_modified,
+        title=update.title or previous.title,
+    )
+    new, changed = store.save_items(new_state, update.items, now=now)
+    return report(status="ok", new=new, updated=changed, note=note)
+
+
+def _moves(
+    previous: FeedState, moved: str | None, needed: int
+) -> tuple[str | None, int, str | None, str | None]:
+    """Permanent redirects: the fetch URL changes only after `needed` consecutive polls
+    were sent to the same new place (a 302/307 never counts)."""
+    if moved is None:
+        return None, 0, previous.fetch_url, None
+    count = previous.moved_count + 1 if previous.moved_to == moved else 1
+    if count >= needed:
+        return (
+            None,
+            0,
+            moved,
+            f"moved permanently to {moved}: now fetched there; update its url in feeds.yaml",
+        )
+    return (
+        moved,
+        count,
+        previous.fetch_url,
+        f"moved permanently to {moved} ({count} of {needed} polls)",
+    )
+
+
+def poll_feeds(
+    sources: Sequence[FeedSource],
+    states: Mapping[str, FeedState],
+    store: Store,
+    fetcher: Fetcher,
+    now: datetime,
+    config: Config,
+    *,
+    gate: HostGate | None = None,
+    progress: Progress | None = None,
+) -> tuple[FeedReport, ...]:
+    """Update every source: fetches in a thread pool, hosts interleaved so that a host's
+    limit does not hold up the others, each result stored as it arrives."""
+    gate = gate or HostGate(config.fetch.per_host)
+    hours = store.posting_hours(since=now - HISTORY)
+    reports: list[FeedReport] = []
+    workers = max(1, min(config.fetch.workers, len(sources) or 1))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch") as pool:
+        futures = {
+            pool.submit(update_feed, s, states.get(s.url), fetcher, now, gate): s
+            for s in interleave_hosts(sources, states)
+        }
+        for future in as_completed(futures):
+            source = futures[future]
+            report = store_update(
+                source,
+                states.get(source.url),
+                future.result(),
+                store,
+                now,
+                config,
+                hours.get(source.url, 0),
+            )
+            log.info("%s", report_line(report))
+            reports.append(report)
+            if progress is not None:
+                progress(report)
+    order = {s.url: i for i, s in enumerate(sources)}
+    return tuple(sorted(reports, key=lambda r: order[r.url]))
+
+
+def interleave_hosts(
+    sources: Sequence[FeedSource], states: Mapping[str, FeedState]
+) -> list[FeedSource]:
+    by_host: dict[str, list[FeedSource]] = defaultdict(list)
+    for source in sources:
+        state = states.get(source.url)
+        by_host[urlsplit(state.target if state else source.url).hostname or ""].append(source)
+    return [s for group in zip_longest(*by_host.values()) for s in group if s is not None]
+
+
+def report_line(report: FeedReport) -> str:
+    if report.status == "error":
+        line = f"FAIL  {report.name}: {report.error_kind}: {report.error}"
+    elif report.status == "not_modified":
+        line = f"304   {report.name}: not modified"
+    elif report.status == "deferred":
+        line = f"wait  {report.name}"
+    else:
+        line = (
+            f"ok    {report.name}: {report.new} new, {report.updated} updated "
+            f"({report.seconds:.2f}s)"
+        )
+    return f"{line} [{report.note}]" if report.note else line
+
+
+class _AlternateLinks(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.links: list[tuple[str, str]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag not in ("link", "a"):
+            return
+        a = {k.lower(): (v or "") for k, v in attrs}
+        rels = a.get("rel", "").lower().split()
+        kind = a.get("type", "").lower().split(";")[0].strip()
+        if "alternate" in rels and kind in FEED_TYPES and a.get("href"):
+            self.links.append((kind, a["href"]))
+
+
+def discover_feed(body: bytes, base_url: str) -> str | None:
+    """The first feed an HTML page advertises with <link rel="alternate" type=...>."""
+    parser = _AlternateLinks()
+    try:
+        parser.feed(body[: 2 * 2**20].decode("utf-8", "replace"))
+    except (ValueError, AssertionError):
+        return None
+    for _, href in parser.links:
+        url = urljoin(base_url, href.strip())
+        if urlsplit(url).scheme in ("http", "https"):
+            return url
+    return None

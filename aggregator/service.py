@@ -1,0 +1,197 @@
+"""service: `aggregator run` as a long-running service. I/O: signals, the clock, files.
+
+APScheduler holds one job per source, run when the source is due; each job is the same
+update as `run --once` (poll.update_feed, poll.store_update). Processing and publishing
+run in the main loop when a poll brought something new, not on every tick. SIGTERM and
+SIGINT stop it: no new polls start, running ones get a bounded time to finish, and the
+exit code is 0. SIGHUP, or a change of feeds.yaml on disk, reloads the config; a broken
+one is refused with one log line and the service keeps the last good config. Under
+systemd (Type=notify) it reports READY, WATCHDOG and STOPPING through $NOTIFY_SOCKET.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from aggregator.config import load_config
+from aggregator.errors import AggregatorError, ConfigError
+from aggregator.fetch import Fetcher
+from aggregator.pipeline import process_and_publish
+from aggregator.poll import HostGate, report_line, store_update, update_feed
+from aggregator.records import Config
+from aggregator.scheduler import HISTORY
+from aggregator.store import Store
+
+log = logging.getLogger("aggregator")
+
+
+def notify(message: str) -> None:
+    """The sd_notify protocol: one datagram to $NOTIFY_SOCKET, if systemd set it."""
+    path = os.environ.get("NOTIFY_SOCKET")
+    if not path:
+        return
+    address = "\0" + path[1:] if path.startswith("@") else path
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+            sock.sendto(message.encode(), address)
+    except OSError as exc:
+        log.warning("service: sd_notify failed: %s", exc)
+
+
+class Service:
+    def __init__(
+        self,
+        config_path: Path,
+        *,
+        db_url: str | None = None,
+        output_dir: Path | None = None,
+        stop_grace: float = 30.0,
+    ) -> None:
+        self.config_path = config_path
+        self.overrides = {"store_url": db_url, "output_dir": output_dir}
+        self.config = load_config(config_path, **self.overrides)  # type: ignore[arg-type]
+        self.store = Store(self.config.store_url)
+        self.fetcher = Fetcher(self.config.fetch)
+        self.gate = HostGate(self.config.fetch.per_host)
+        self.stop = threading.Event()
+        self.reload_requested = threading.Event()
+        self.changed = threading.Event()
+        self.write_lock = threading.Lock()  # one writer: store updates and publishing
+        self.stop_grace = stop_grace
+        self.scheduler = BackgroundScheduler(
+            timezone=UTC,
+            executors={"default": ThreadPoolExecutor(self.config.fetch.workers)},
+            job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
+        )
+        self.mtime = self._mtime()
+
+    def run(self) -> int:
+        signal.signal(signal.SIGTERM, lambda *_: self.stop.set())
+        signal.signal(signal.SIGINT, lambda *_: self.stop.set())
+        signal.signal(signal.SIGHUP, lambda *_: self.reload_requested.set())
+        self.store.sync_sources(self.config.sources)
+        self.scheduler.start()
+        self._schedule(self.config, datetime.now(UTC))
+        if not (self.config.output_dir / "feed.atom").exists():
+            self.changed.set()
+        watchdog = float(os.environ.get("WATCHDOG_USEC", "0")) / 2e6
+        last_ping = 0.0
+        notify("READY=1")
+        log.info("service: running with %d sources", len(self.config.sources))
+        while not self.stop.wait(0.2):
+            if watchdog and time.monotonic() - last_ping >= watchdog:
+                notify("WATCHDOG=1")
+                last_ping = time.monotonic()
+            if self.reload_requested.is_set() or self._mtime() != self.mtime:
+                self.reload_requested.clear()
+                self.reload()
+            if self.changed.is_set():
+                self.changed.clear()
+                self.publish()
+        return self.shutdown()
+
+    def shutdown(self) -> int:
+        notify("STOPPING=1")
+        log.info("service: stopping; running polls get %.0f s to finish", self.stop_grace)
+        closer = threading.Thread(
+            target=self.scheduler.shutdown, kwargs={"wait": True}, daemon=True
+        )
+        closer.start()
+        closer.join(self.stop_grace)  # fetches are bounded by their deadline anyway
+        if self.changed.is_set():
+            self.publish()
+        self.store.close()
+        log.info("service: stopped")
+        return 0
+
+    def _schedule(self, config: Config, now: datetime) -> None:
+        states = self.store.feed_states()
+        for source in config.sources:
+            state = states.get(source.url)
+            if state is not None and state.disabled:
+                continue
+            when = state.next_due if state is not None and state.next_due else now
+            self.scheduler.add_job(
+                self.poll,
+                "date",
+                run_date=max(when, now),
+                id=source.url,
+                args=[source.url],
+                replace_existing=True,
+            )
+
+    def poll(self, url: str) -> None:
+        """One source's update (an APScheduler job), then its next run."""
+        config = self.config
+        source = next((s for s in config.sources if s.url == url), None)
+        if source is None or self.stop.is_set():
+            return
+        now = datetime.now(UTC)
+        state = self.store.feed_states().get(url)
+        update = update_feed(source, state, self.fetcher, now, self.gate)
+        with self.write_lock:
+            hours = self.store.posting_hours(since=now - HISTORY, source_url=url).get(url, 0)
+            report = store_update(source, state, update, self.store, now, config, hours)
+            new_state = self.store.feed_states()[url]
+        (log.warning if report.status == "error" else log.info)("%s", report_line(report))
+        if report.new or report.updated:
+            self.changed.set()
+        if new_state.disabled or self.stop.is_set() or new_state.next_due is None:
+            return
+        if any(s.url == url for s in self.config.sources):  # not removed meanwhile
+            self.scheduler.add_job(
+                self.poll,
+                "date",
+                run_date=new_state.next_due,
+                id=url,
+                args=[url],
+                replace_existing=True,
+            )
+
+    def publish(self) -> None:
+        try:
+            with self.write_lock:
+                scored = process_and_publish(self.config, self.store, datetime.now(UTC))
+            log.info("publish: %d stories", len(scored))
+        except AggregatorError as exc:
+            log.error("%s", exc)
+
+    def reload(self) -> None:
+        self.mtime = self._mtime()
+        try:
+            config = load_config(self.config_path, **self.overrides)  # type: ignore[arg-type]
+        except ConfigError as exc:
+            log.error("%s (reload refused: still running on the last good config)", exc)
+            return
+        old = {s.url for s in self.config.sources}
+        new = {s.url for s in config.sources}
+        with self.write_lock:
+            self.store.sync_sources(config.sources)
+            self.config = config
+            self.fetcher = Fetcher(config.fetch)
+        for url in old - new:
+            if self.scheduler.get_job(url):
+                self.scheduler.remove_job(url)
+        self._schedule(config, datetime.now(UTC))
+        log.info(
+            "service: config reloaded: %d sources (%d added, %d removed)",
+            len(new),
+            len(new - old),
+            len(old - new),
+        )
+
+    def _mtime(self) -> float | None:
+        try:
+            return self.config_path.stat().st_mtime
+        except OSError:
+            return None

@@ -1,0 +1,105 @@
+"""status: config + fetch states -> one row per source, and the edits to make. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from aggregator.records import Config, FeedState
+
+
+def status_rows(
+    config: Config, states: Mapping[str, FeedState], counts: Mapping[str, int], now: datetime
+) -> list[dict[str, Any]]:
+    rows = []
+    for source in config.sources:
+        state = states.get(source.url) or FeedState(url=source.url)
+        rows.append(
+            {
+                "name": source.name,
+                "url": source.url,
+                "fetched_from": state.target,
+                "state": _state_word(state),
+                "last_success": _iso(state.last_success),
+                "last_error": f"{state.last_error_kind}: {state.last_error}"
+                if state.last_error_kind
+                else None,
+                "consecutive_errors": state.error_count,
+                "next_check": _iso(state.next_due),
+                "interval": _duration(state.interval_seconds),
+                "configured_interval": "auto"
+                if source.interval is None
+                else _duration(source.interval.total_seconds()),
+                "entries": counts.get(source.url, 0),
+                "suggestions": suggestions(source.url, state),
+            }
+        )
+    return rows
+
+
+def suggestions(url: str, state: FeedState) -> list[str]:
+    """The feeds.yaml edits (or checks) that the fetch history calls for."""
+    found = []
+    if state.disabled:
+        found.append(f"remove {url} from feeds.yaml: {state.disabled}")
+    if state.fetch_url and state.fetch_url != url:
+        found.append(f"replace url {url} with {state.fetch_url} (moved permanently)")
+    elif state.moved_to:
+        found.append(
+            f"moved permanently to {state.moved_to}? seen on {state.moved_count} "
+            "poll(s) in a row; followed after a few more"
+        )
+    if state.discovered_url:
+        found.append(f"replace url {url} with {state.discovered_url} (the page's own feed)")
+    if state.error_count >= 3 and state.last_error_kind == "gone" and not state.disabled:
+        found.append(f"check the URL: {state.last_error} on {state.error_count} polls in a row")
+    elif state.error_count >= 5:
+        found.append(f"failing for {state.error_count} polls in a row; still retried")
+    return found
+
+
+def render_table(rows: list[dict[str, Any]]) -> str:
+    lines = []
+    for row in rows:
+        lines.append(
+            f"{row['state']:8} {row['name']}  ({row['entries']} entries, every "
+            f"{row['interval'] or row['configured_interval']}, next "
+            f"{row['next_check'] or 'now'})"
+        )
+        lines.append(f"         {row['fetched_from']}")
+        lines.append(
+            f"         last success {row['last_success'] or 'never'}"
+            + (
+                f"; {row['consecutive_errors']} error(s) in a row, last: {row['last_error']}"
+                if row["consecutive_errors"]
+                else ""
+            )
+        )
+        lines.extend(f"         -> {s}" for s in row["suggestions"])
+    return "\n".join(lines)
+
+
+def _state_word(state: FeedState) -> str:
+    if state.disabled:
+        return "disabled"
+    if state.last_fetched is None:
+        return "new"
+    return "failing" if state.error_count else "ok"
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
+
+
+def _duration(seconds: float | None) -> str | None:
+    if seconds is None:
+        return None
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if (seconds >= size and seconds % size == 0) or seconds >= 10 * size:
+            return (
+                f"{seconds / size:g}{unit}"
+                if seconds % size == 0
+                else f"{seconds / size:.1f}{unit}"
+            )
+    return f"{seconds:.0f}s"
