@@ -4,6 +4,7 @@ source, a broken reload refused, SIGTERM leaving a consistent store and exit 0."
 
 from __future__ import annotations
 
+import itertools
 import json
 import signal
 import sqlite3
@@ -90,15 +91,15 @@ def test_the_service(tmp_path: Path, feed_server: FeedServer):
     fast = times(feed_server, "/fast.xml", start)
     slow = times(feed_server, "/slow.xml", start)
     assert len(fast) >= 6, fast  # every 2 s
-    assert all(1.7 < b - a < 3.5 for a, b in zip(fast, fast[1:], strict=False)), fast
+    assert all(1.7 < b - a < 3.5 for a, b in itertools.pairwise(fast)), fast
     assert 3 <= len(slow) <= 5, slow  # every 5 s
     broken = times(feed_server, "/broken.xml", start)
-    gaps = [round(b - a) for a, b in zip(broken, broken[1:], strict=False)]
+    gaps = [round(b - a) for a, b in itertools.pairwise(broken)]
     assert gaps[:3] == [1, 2, 4], gaps  # backoff doubles from the interval...
     assert all(g <= 7 for g in gaps), gaps  # ...and stops at max_interval (6 s)
     limited = times(feed_server, "/limited.xml", start)
     neighbour = times(feed_server, "/neighbour.xml", start)
-    assert all(b - a >= 3.8 for a, b in zip(limited, limited[1:], strict=False)), limited
+    assert all(b - a >= 3.8 for a, b in itertools.pairwise(limited)), limited
     # Its neighbour on the same host waits too, once the host has asked...
     after = [t for t in neighbour if t > limited[0] + 0.5]
     assert all(any(0 <= t - l_ <= 5 for l_ in limited) for t in after)
