@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
@@ -267,6 +268,11 @@ def _parse_sources(feeds: CommentedSeq | None, line: int) -> tuple[FeedSource, .
         if not isinstance(raw, CommentedMap):
             raise ConfigError("each feed must be a mapping with at least `url:`", item_line)
         source = _parse_source(_Node(raw, item_line))
+        if "name" not in raw and source.name.lower() in seen_names:
+            # An unnamed source is named after its host; a second one on that host after
+            # its host and path, so that a list of bare URLs always works.
+            parts = urlsplit(source.url)
+            source = replace(source, name=f"{parts.hostname}{parts.path}".rstrip("/"))
         key = source.url.lower().rstrip("/")
         if key in seen_urls:
             raise ConfigError(

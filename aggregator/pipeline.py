@@ -74,7 +74,7 @@ def process_and_publish(config: Config, store: Store, now: datetime) -> tuple[Sc
         key=lambda s: (-scores[s.id].value, -s.updated.timestamp(), s.id),
     )[: config.publish.max_items]
     by_id = {s.id: s for s in stories}
-    related = pick_related(stories, config.publish.related)
+    related = pick_related(stories, config.publish.related, {s.id for s in chosen})
     scored = tuple(
         ScoredStory(
             story=s, score=scores[s.id], related=tuple(by_id[r] for r in related.get(s.id, ()))

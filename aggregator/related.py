@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from aggregator.records import Story
 
@@ -162,10 +162,15 @@ def tokens(story: Story) -> Counter[str]:
     return counts
 
 
-def pick_related(stories: Sequence[Story], limit: int) -> dict[str, tuple[str, ...]]:
-    """For each story, up to `limit` other stories ordered by similarity."""
+def pick_related(
+    stories: Sequence[Story], limit: int, for_ids: Collection[str] | None = None
+) -> dict[str, tuple[str, ...]]:
+    """For each story (or each of `for_ids`: the published ones), up to `limit` other
+    stories ordered by similarity. Terms in more than a fifth of the stories are too
+    common to relate anything and are skipped, which keeps each query short."""
+    wanted = {s.id for s in stories} if for_ids is None else set(for_ids)
     if limit <= 0 or len(stories) < 2:
-        return {s.id: () for s in stories}
+        return {s.id: () for s in stories if s.id in wanted}
     counts = {s.id: tokens(s) for s in stories}
     df: Counter[str] = Counter()
     for c in counts.values():
@@ -180,9 +185,13 @@ def pick_related(stories: Sequence[Story], limit: int) -> dict[str, tuple[str, .
         for term in vectors[story_id]:
             postings[term].append(story_id)
     related: dict[str, tuple[str, ...]] = {}
-    for story_id, vec in vectors.items():
+    common = max(20, n // 5)
+    for story_id in sorted(wanted & vectors.keys()):
+        vec = vectors[story_id]
         sims: dict[str, float] = defaultdict(float)
         for term, weight in vec.items():
+            if df[term] > common:
+                continue
             for other in postings[term]:
                 if other != story_id:
                     sims[other] += weight * vectors[other][term]

@@ -48,6 +48,7 @@ class StoryIndex:
     weights: dict[int, dict[str, float]] = field(default_factory=dict)
     names: dict[int, Names] = field(default_factory=dict)
     vectors: dict[int, tuple[int, dict[str, float]]] = field(default_factory=dict)
+    rare_names: dict[int, tuple[int, Names]] = field(default_factory=dict)
     headline_only: set[int] = field(default_factory=set)
     postings: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
     df: Counter[str] = field(default_factory=Counter)
@@ -76,6 +77,7 @@ class StoryIndex:
             entry = self.entries.pop(entry_id)
             del self.names[entry_id]
             self.vectors.pop(entry_id, None)
+            self.rare_names.pop(entry_id, None)
             self.headline_only.discard(entry_id)
             for token in self.weights.pop(entry_id):
                 self.postings[token].discard(entry_id)
@@ -109,7 +111,7 @@ class StoryIndex:
         best: Decision | None = None
         for story_id in self._candidate_stories(vector, published):
             members = self.stories[story_id][-self.settings.max_members :]
-            agreeing = sum(agree(rare, self._rare(self.names[m])) for m in members)
+            agreeing = sum(agree(rare, self._member_names(m)) for m in members)
             if 2 * agreeing < len(members):
                 continue
             sims = [(self._cosine(vector, m), m) for m in members]
@@ -153,6 +155,14 @@ class StoryIndex:
         # The stories sharing the most rare tokens, in a stable order.
         ranked = sorted(stories, key=lambda s: (-stories[s], s))
         return sorted(ranked[: self.settings.max_stories])
+
+    def _member_names(self, entry_id: int) -> Names:
+        """A member's identifying names, cached like its vector (see _cosine)."""
+        cached = self.rare_names.get(entry_id)
+        if cached is None or len(self.entries) > 1.25 * cached[0]:
+            cached = (len(self.entries), self._rare(self.names[entry_id]))
+            self.rare_names[entry_id] = cached
+        return cached[1]
 
     def _rare(self, names: Names) -> Names:
         """Names that identify, and every number: "Health" or "Labs" in many company names

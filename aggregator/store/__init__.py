@@ -16,7 +16,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, create_engine, event, func, select, update
+from sqlalchemy import Engine, create_engine, event, func, insert, select, update
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -101,16 +101,19 @@ class Store:
                 existing.update((row.key, row) for row in session.scalars(query))
             unmatched = [item for item in items if item.key not in existing]
             churned = _churned_rows(session, source.id, unmatched, {i.key for i in items})
+            fresh = []
             for item in items:
                 row = existing.get(item.key) or churned.get(item.key)
                 if row is None:
-                    session.add(_new_entry(source.id, item, now))
-                    new += 1
+                    fresh.append(_new_entry(source.id, item, now))
                     continue
                 row.key = item.key  # a churned GUID: the entry keeps its row under the new one
                 if row.content_hash != item.content_hash:
                     _update_entry(row, item, now)
                     changed += 1
+            if fresh:  # one executemany for the feed's new entries
+                session.execute(insert(EntryRow), fresh)
+                new = len(fresh)
             _apply_state(source, state)
         return new, changed
 
@@ -231,27 +234,39 @@ class Store:
             for start in range(0, len(story_ids), _CHUNK):
                 chunk = story_ids[start : start + _CHUNK]
                 known.update(session.scalars(select(StoryRow.id).where(StoryRow.id.in_(chunk))))
-            session.add_all(StoryRow(id=s, created=now) for s in story_ids if s not in known)
-            session.flush()
-            for entry_id, decision in decisions.items():
-                session.execute(
-                    update(EntryRow)
-                    .where(EntryRow.id == entry_id)
-                    .values(
-                        story_id=decision.story_id,
-                        story_similarity=decision.similarity,
-                        story_reason=decision.reason,
-                    )
-                )
+            fresh = [{"id": s, "created": now} for s in story_ids if s not in known]
+            if fresh:
+                session.execute(insert(StoryRow), fresh)
+            # ORM bulk UPDATE by primary key: one executemany, not a statement per row.
+            session.execute(
+                update(EntryRow),
+                [
+                    {
+                        "id": entry_id,
+                        "story_id": d.story_id,
+                        "story_similarity": d.similarity,
+                        "story_reason": d.reason,
+                    }
+                    for entry_id, d in decisions.items()
+                ],
+            )
 
     def save_scores(self, scores: Mapping[str, Score], *, now: datetime) -> None:
+        if not scores:
+            return
         with self._session.begin() as session:
-            for story_id, score in scores.items():
-                session.execute(
-                    update(StoryRow)
-                    .where(StoryRow.id == story_id)
-                    .values(score=score.value, components=dict(score.components), scored_at=now)
-                )
+            session.execute(
+                update(StoryRow),
+                [
+                    {
+                        "id": story_id,
+                        "score": score.value,
+                        "components": dict(score.components),
+                        "scored_at": now,
+                    }
+                    for story_id, score in scores.items()
+                ],
+            )
 
     def story_created(self, story_ids: Iterable[str]) -> dict[str, datetime]:
         wanted = sorted(set(story_ids))
@@ -376,24 +391,24 @@ def _apply_state(row: SourceRow, state: FeedState) -> None:
         setattr(row, name, getattr(state, name))
 
 
-def _new_entry(source_id: int, item: Item, now: datetime) -> EntryRow:
-    return EntryRow(
-        source_id=source_id,
-        key=item.key,
-        url=item.url,
-        canonical_url=item.canonical_url,
-        title=item.title,
-        summary_html=item.summary_html,
-        content_html=item.content_html,
-        text=item.text,
-        author=item.author,
-        tags=list(item.tags),
-        published=item.published,
-        updated=item.updated,
-        first_seen=now,
-        content_hash=item.content_hash,
-        signature=item.signature,
-    )
+def _new_entry(source_id: int, item: Item, now: datetime) -> dict[str, Any]:
+    return {
+        "source_id": source_id,
+        "key": item.key,
+        "url": item.url,
+        "canonical_url": item.canonical_url,
+        "title": item.title,
+        "summary_html": item.summary_html,
+        "content_html": item.content_html,
+        "text": item.text,
+        "author": item.author,
+        "tags": list(item.tags),
+        "published": item.published,
+        "updated": item.updated,
+        "first_seen": now,
+        "content_hash": item.content_hash,
+        "signature": item.signature,
+    }
 
 
 def _update_entry(row: EntryRow, item: Item, now: datetime) -> None:
