@@ -124,3 +124,39 @@ def test_the_service(tmp_path: Path, feed_server: FeedServer):
     assert rows["broken"]["consecutive_errors"] >= 4
     assert rows["broken"]["state"] == "failing"
     assert rows["fast"]["state"] == "ok" and rows["fast"]["interval"] == "2s"
+
+
+def test_systemd_notify_protocol(tmp_path: Path, feed_server: FeedServer):
+    """READY once running, WATCHDOG while running, STOPPING on SIGTERM (Type=notify)."""
+    import os
+    import socket
+
+    feed_server.routes["/fast.xml"] = feed("fast")
+    (tmp_path / "feeds.yaml").write_text(f"feeds:\n  - url: {feed_server.url('/fast.xml')}\n")
+    address = str(tmp_path / "notify.sock")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(address)
+    sock.settimeout(15)
+    env = {**os.environ, "NOTIFY_SOCKET": address, "WATCHDOG_USEC": "1000000"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "aggregator", "run"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        messages = [sock.recv(256).decode()]
+        while messages.count("WATCHDOG=1") < 2:
+            messages.append(sock.recv(256).decode())
+        process.send_signal(signal.SIGTERM)
+        while messages[-1] != "STOPPING=1":
+            messages.append(sock.recv(256).decode())
+        assert process.wait(timeout=20) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+        sock.close()
+    assert messages[0] == "READY=1"
+    assert messages[-1] == "STOPPING=1"
