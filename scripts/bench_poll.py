@@ -14,22 +14,22 @@ from __future__ import annotations
 import argparse
 import os
 import random
-from itertools import accumulate
 import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
+from itertools import accumulate
 from pathlib import Path
 from xml.sax.saxutils import escape
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from aggregator.config import parse_config  # noqa: E402
-from aggregator.demo import serve_files  # noqa: E402
-from aggregator.fetch import Fetcher  # noqa: E402
-from aggregator.pipeline import run_once  # noqa: E402
-from aggregator.store import Store  # noqa: E402
+from aggregator.config import parse_config
+from aggregator.demo import serve_files
+from aggregator.fetch import Fetcher
+from aggregator.pipeline import run_once
+from aggregator.store import Store
 
 NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
 SYLLABLES = [
