@@ -449,19 +449,34 @@ def _parse_fetch(top: _Node) -> FetchSettings:
 
 def _parse_score(top: _Node) -> ScoreSettings:
     node = top.child("score")
-    node.check_keys({"half_life", "weights"}, " in score")
+    node.check_keys({"half_life", "velocity_window", "weights"}, " in score")
     weights = node.child("weights")
-    weights.check_keys({"coverage", "source", "recency"}, " in score.weights")
-    default = ScoreSettings()
+    weights.check_keys({"coverage", "velocity", "source", "recency"}, " in score.weights")
+    d = ScoreSettings()
+
+    def weight(key: str, default: float) -> float:
+        return weights.get_number(key, default, low=0, high=100)
+
+    def duration(key: str, default: timedelta) -> timedelta:
+        return node.get_converted(
+            key, default, lambda v: parse_duration(v, low=timedelta(minutes=1))
+        )
+
     settings = ScoreSettings(
-        coverage_weight=weights.get_number("coverage", default.coverage_weight, low=0, high=100),
-        source_weight=weights.get_number("source", default.source_weight, low=0, high=100),
-        recency_weight=weights.get_number("recency", default.recency_weight, low=0, high=100),
-        half_life=node.get_converted(
-            "half_life", default.half_life, lambda v: parse_duration(v, low=timedelta(minutes=1))
-        ),
+        coverage_weight=weight("coverage", d.coverage_weight),
+        velocity_weight=weight("velocity", d.velocity_weight),
+        source_weight=weight("source", d.source_weight),
+        recency_weight=weight("recency", d.recency_weight),
+        half_life=duration("half_life", d.half_life),
+        velocity_window=duration("velocity_window", d.velocity_window),
     )
-    if settings.coverage_weight + settings.source_weight + settings.recency_weight <= 0:
+    total = (
+        settings.coverage_weight
+        + settings.velocity_weight
+        + settings.source_weight
+        + settings.recency_weight
+    )
+    if total <= 0:
         raise ConfigError("score weights must not all be zero", weights.line)
     return settings
 

@@ -35,6 +35,7 @@ class DigestItem:
     url: str | None
     summary: str
     score: int
+    sources: int
     score_line: str
     components: tuple[tuple[str, float], ...]
     related: tuple[Link, ...]
@@ -63,6 +64,7 @@ def _item(scored: ScoredStory) -> DigestItem:
         url=_link(rep),
         summary=shorten(rep.text, SUMMARY_CHARS) if rep.text else rep.title,
         score=round(score.value),
+        sources=len({m.source_url for m in story.members}),
         score_line=score_line(score.components),
         components=score.components,
         related=tuple(_related_link(r) for r in scored.related),
@@ -77,8 +79,12 @@ def _item(scored: ScoredStory) -> DigestItem:
 def score_line(components: Sequence[tuple[str, float]]) -> str:
     parts = dict(components)
     sources = int(parts.pop("sources", 1))
+    independent = parts.pop("independent", float(sources))
+    copied = round(2 * (sources - independent))  # a copy-only source counts half
+    copies = f", {copied} syndicated" if copied else ""
     names = {
-        "coverage": f"coverage {{:.0f}} ({sources} source{'s' * (sources != 1)})",
+        "coverage": f"coverage {{:.0f}} ({sources} source{'s' * (sources != 1)}{copies})",
+        "velocity": "velocity {:.0f}",
         "source_weight": "source weight {:.0f}",
         "recency": "recency {:.0f}",
         "rules": "rules {:+.0f}",

@@ -87,10 +87,12 @@ class DedupeSettings:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ScoreSettings:
-    coverage_weight: float = 0.45
-    source_weight: float = 0.25
+    coverage_weight: float = 0.35
+    velocity_weight: float = 0.15
+    source_weight: float = 0.20
     recency_weight: float = 0.30
     half_life: timedelta = timedelta(hours=24)
+    velocity_window: timedelta = timedelta(hours=6)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

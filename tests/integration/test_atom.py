@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -141,3 +142,38 @@ def test_written_atom_follows_rfc4287_and_ids_are_stable(tmp_path, feed_server):
     assert ">c</a></p>" in grown.findtext(f"{A}content")
     story_id = grown.findtext(f"{A}id")
     assert grown.findtext(f"{A}updated") > first[story_id].findtext(f"{A}updated")
+
+
+def test_every_format_carries_the_same_items(tmp_path, feed_server):
+    feed_server.routes["/a.xml"] = Route(body=rss(items("alpha", 6)))
+    write_config(tmp_path, feed_server, "/a.xml")
+    assert run_cli("run", "--once", cwd=tmp_path).returncode == 0
+    out = tmp_path / "output"
+    atom_feed = feedparser.parse((out / "feed.atom").read_bytes())
+    rss_feed = feedparser.parse((out / "feed.rss").read_bytes())
+    json_feed = json.loads((out / "feed.json").read_text())
+    assert atom_feed.bozo == 0 and rss_feed.bozo == 0
+    assert rss_feed.version == "rss20"
+    ids = [e.id for e in atom_feed.entries]
+    assert len(ids) == 6
+    assert [e.id for e in rss_feed.entries] == ids
+    assert [i["id"] for i in json_feed["items"]] == ids
+    assert [e.title for e in rss_feed.entries] == [e.title for e in atom_feed.entries]
+    assert [i["title"] for i in json_feed["items"]] == [e.title for e in atom_feed.entries]
+    # JSON Feed 1.1: version, title, items with ids and one content field at least.
+    assert json_feed["version"] == "https://jsonfeed.org/version/1.1"
+    assert json_feed["feed_url"].endswith("feed.json")
+    assert all(
+        "content_html" in i and i["date_published"].endswith("Z") for i in json_feed["items"]
+    )
+    # The score and source count, for programs: agg: elements in Atom, _aggregator in JSON.
+    for entry, item in zip(atom_feed.entries, json_feed["items"], strict=True):
+        assert int(entry["agg_score"]) == item["_aggregator"]["score"]
+        assert int(entry["agg_sources"]) == item["_aggregator"]["sources"] == 1
+        assert f"Impact Score {item['_aggregator']['score']}" in entry.content[0].value
+    links = {(link.rel, link.type): link.href for link in atom_feed.feed.links}
+    assert links[("self", "application/atom+xml")].endswith("feed.atom")
+    assert links[("alternate", "application/rss+xml")].endswith("feed.rss")
+    assert links[("alternate", "application/feed+json")].endswith("feed.json")
+    page = (out / "index.html").read_text()
+    assert 'href="feed.rss"' in page and 'href="feed.json"' in page

@@ -64,9 +64,14 @@ CASES = {
         10,
     ),
     "empty": (Route(body=b""), "FAIL  hostile: empty", 10),
-    "short": (Route(body=b"<rss version='2.0'><channel>",
-                    headers={"Content-Length": "5000", "Connection": "close"}),
-              "FAIL  hostile: network", 10),
+    "short": (
+        Route(
+            body=b"<rss version='2.0'><channel>",
+            headers={"Content-Length": "5000", "Connection": "close"},
+        ),
+        "FAIL  hostile: network",
+        10,
+    ),
     "html": (
         Route(body=page(None), headers={"Content-Type": "text/html"}),
         "FAIL  hostile: not_a_feed: an HTML page",

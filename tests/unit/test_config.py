@@ -115,7 +115,7 @@ def test_overrides_win():
         ("fetch:\n  workers: 2.5\nfeeds: [https://a.example/]\n", 2, "whole number"),
         ("fetch:\n  timeout: true\nfeeds: [https://a.example/]\n", 2, "must be a number"),
         (
-            "score:\n  weights: {coverage: 0, source: 0, recency: 0}\nfeeds: [https://a.example/]\n",
+            "score:\n  weights: {coverage: 0, velocity: 0, source: 0, recency: 0}\nfeeds: [https://a.example/]\n",
             2,
             "must not all be zero",
         ),

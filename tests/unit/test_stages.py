@@ -88,7 +88,8 @@ def test_score_bounds_and_components_add_up():
     assert 0 <= score.value <= 100
     parts = dict(score.components)
     assert parts["sources"] == 30
-    assert abs(parts["coverage"] + parts["source_weight"] + parts["recency"] - score.value) < 0.2
+    points = ("coverage", "velocity", "source_weight", "recency")
+    assert abs(sum(parts[k] for k in points) - score.value) < 0.3
 
 
 @given(st.integers(1, 40), st.floats(0, 10), st.floats(0, 24 * 30))
@@ -104,6 +105,33 @@ def test_more_sources_never_score_lower(n, weight, hours):
 
     low, high = score_story(make(n), SETTINGS, NOW), score_story(make(n + 1), SETTINGS, NOW)
     assert 0 <= low.value <= high.value <= 100
+
+
+def test_syndicated_copies_count_less_than_independent_reports():
+    first = entry(1, source="https://s1.example/f", url=A)
+    copy = replace(
+        entry(2, source="https://s2.example/f", url=A),
+        story_reason="same canonical URL",
+        story_similarity=1.0,
+    )
+    own = replace(
+        entry(3, source="https://s3.example/f", url=B),
+        story_reason="average similarity 0.55",
+        story_similarity=0.55,
+    )
+    with_copy = score_story(story("s", first, copy), SETTINGS, NOW)
+    with_report = score_story(story("s", first, own), SETTINGS, NOW)
+    assert dict(with_copy.components)["independent"] == 1.5
+    assert dict(with_report.components)["independent"] == 2.0
+    assert with_copy.value < with_report.value
+
+
+def test_velocity_counts_sources_that_piled_on_fast():
+    quick = [entry(i, source=f"https://s{i}.example/f", hours_ago=10 - i * 0.5) for i in range(4)]
+    slow = [entry(i, source=f"https://s{i}.example/f", hours_ago=10 - i * 3) for i in range(4)]
+    fast_score = dict(score_story(story("q", *quick), SETTINGS, NOW).components)["velocity"]
+    slow_score = dict(score_story(story("s", *slow), SETTINGS, NOW).components)["velocity"]
+    assert fast_score > slow_score
 
 
 def test_recency_halves_over_the_half_life():
