@@ -24,6 +24,9 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from bench_stories import vocabulary
 
 from aggregator.config import parse_config
 from aggregator.demo import serve_files
@@ -32,47 +35,23 @@ from aggregator.pipeline import run_once
 from aggregator.store import Store
 
 NOW = datetime(2026, 11, 28, 12, tzinfo=UTC)
-SYLLABLES = [
-    "ka",
-    "lo",
-    "mi",
-    "ren",
-    "tor",
-    "vex",
-    "qui",
-    "sa",
-    "del",
-    "pra",
-    "zu",
-    "nor",
-    "fen",
-    "gla",
-    "oro",
-    "bri",
-    "tum",
-    "wen",
-    "lys",
-    "cad",
-]
 
 
 def farm(feeds: int, entries: int) -> dict[str, bytes]:
     """Feeds of made-up words with Zipf-like frequencies, as text has (a vocabulary of
     a few thousand words, a few common and most rare)."""
     rng = random.Random(feeds * 1000 + entries)
-    vocabulary = sorted(
-        {"".join(rng.choice(SYLLABLES) for _ in range(rng.randint(2, 4))) for _ in range(8000)}
-    )
-    cumulative = list(accumulate(1 / (rank + 1) for rank in range(len(vocabulary))))
+    words = vocabulary(rng, 8000)
+    cumulative = list(accumulate(1 / (rank + 1) for rank in range(len(words))))
     files = {}
     for f in range(feeds):
         items = []
         for e in range(entries):
-            words = rng.choices(vocabulary, cum_weights=cumulative, k=8)
-            body = " ".join(rng.choices(vocabulary, cum_weights=cumulative, k=120))
+            title = " ".join(rng.choices(words, cum_weights=cumulative, k=8))
+            body = " ".join(rng.choices(words, cum_weights=cumulative, k=120))
             when = format_datetime(NOW - timedelta(minutes=f + e * 37), usegmt=True)
             items.append(
-                f"<item><title>{' '.join(words)} {f}-{e}</title>"
+                f"<item><title>{title} {f}-{e}</title>"
                 f"<link>https://f{f}.example/{e}</link><guid>f{f}-{e}</guid>"
                 f"<pubDate>{when}</pubDate><description>{escape(f'<p>{body}</p>')}"
                 "</description></item>"
