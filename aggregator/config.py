@@ -27,6 +27,7 @@ from aggregator.records import (
     DedupeSettings,
     FeedSource,
     FetchSettings,
+    OutputSettings,
     PublishSettings,
     Rule,
     ScheduleSettings,
@@ -101,6 +102,14 @@ def parse_config(
     feeds = top.get("feeds", CommentedSeq, required=True)
     sources = _parse_sources(feeds, top.line_of("feeds"))
 
+    publish = _parse_publish(top)
+    names = {s.name for s in sources}
+    for output in publish.outputs:
+        unknown = [n for n in output.sources if n not in names]
+        if unknown:
+            raise ConfigError(
+                f"output {output.name!r}: no source named {unknown[0]!r}", output.line
+            )
     store = store_url or _store_url(top.get_str("store", DEFAULT_STORE), base_dir)
     if output_dir is None:
         output_dir = base_dir / top.get_str("output", DEFAULT_OUTPUT)
@@ -110,7 +119,7 @@ def parse_config(
         output_dir=output_dir,
         fetch=_parse_fetch(top),
         score=_parse_score(top),
-        publish=_parse_publish(top),
+        publish=publish,
         dedupe=_parse_dedupe(top),
         schedule=_parse_schedule(top),
         rules=parse_rules(top),
@@ -484,7 +493,17 @@ def _parse_score(top: _Node) -> ScoreSettings:
 def _parse_publish(top: _Node) -> PublishSettings:
     node = top.child("publish")
     node.check_keys(
-        {"title", "subtitle", "link", "author", "max_items", "window", "min_score", "related"},
+        {
+            "title",
+            "subtitle",
+            "link",
+            "author",
+            "max_items",
+            "window",
+            "min_score",
+            "related",
+            "outputs",
+        },
         " in publish",
     )
     default = PublishSettings()
@@ -499,7 +518,54 @@ def _parse_publish(top: _Node) -> PublishSettings:
         ),
         min_score=node.get_number("min_score", default.min_score, low=0, high=100),
         related=node.get_int("related", default.related, low=0, high=20),
+        outputs=_parse_outputs(node),
     )
+
+
+_OUTPUT_NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+
+
+def _parse_outputs(publish: _Node) -> tuple[OutputSettings, ...]:
+    raw = publish.get("outputs", CommentedSeq)
+    outputs: list[OutputSettings] = []
+    for i, item in enumerate(raw or ()):
+        line = int(raw.lc.item(i)[0]) + 1  # type: ignore[union-attr]
+        if not isinstance(item, CommentedMap):
+            raise ConfigError("each output must be a mapping with at least `name:`", line)
+        node = _Node(item, line)
+        node.check_keys({"name", "title", "min_score", "tags", "sources", "size"}, " in output")
+        name = node.get("name", str, required=True)
+        assert name is not None
+        if not _OUTPUT_NAME.match(name) or name in ("feed", "index"):
+            raise ConfigError(
+                f"output name {name!r}: use lower-case letters, digits, - and _ "
+                "(not feed or index)",
+                node.line_of("name"),
+            )
+        if any(o.name == name for o in outputs):
+            raise ConfigError(f"duplicate output {name!r}", node.line_of("name"))
+        outputs.append(
+            OutputSettings(
+                name=name,
+                title=node.get_str("title", name),
+                min_score=node.get_number("min_score", 0.0, low=0, high=100),
+                tags=tuple(t.lower() for t in _strings(node, "tags")),
+                sources=tuple(_strings(node, "sources")),
+                size=node.get_int("size", 50, low=1, high=10000),
+                line=line,
+            )
+        )
+    return tuple(outputs)
+
+
+def _strings(node: _Node, key: str) -> list[str]:
+    raw = node.get(key, CommentedSeq) or CommentedSeq()
+    for i, value in enumerate(raw):
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(
+                f"each of {key!r} must be a non-empty string", int(raw.lc.item(i)[0]) + 1
+            )
+    return [v.strip() for v in raw]
 
 
 def _parse_dedupe(top: _Node) -> DedupeSettings:

@@ -12,10 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from aggregator.normalise import shorten
-from aggregator.records import ScoredStory, StoredEntry, Story
+from aggregator.records import OutputSettings, ScoredStory, StoredEntry, Story
 
 # Atom ids are URNs derived from the story id: stable for as long as the story exists.
 ID_NAMESPACE = uuid.UUID("6f1c3c2e-5b7a-4f0e-9a51-3d2b8c7e4a10")
+FEED_FILE, RSS_FILE, JSON_FILE, INDEX_FILE = "feed.atom", "feed.rss", "feed.json", "index.html"
 SUMMARY_CHARS = 320
 ONE_LINE_CHARS = 140
 
@@ -44,6 +45,13 @@ class DigestItem:
     author: str
     published: datetime
     updated: datetime
+
+
+def files_of(output: OutputSettings) -> dict[str, str]:
+    """An output's file names by format (the main one: feed.* and index.html)."""
+    if output.name == "feed":
+        return {"atom": FEED_FILE, "rss": RSS_FILE, "json": JSON_FILE, "html": INDEX_FILE}
+    return {kind: f"{output.name}.{kind}" for kind in ("atom", "rss", "json", "html")}
 
 
 def atom_id(story_id: str) -> str:

@@ -8,8 +8,8 @@ from datetime import datetime
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from aggregator.digest import DigestItem
-from aggregator.records import PublishSettings
+from aggregator.digest import DigestItem, files_of
+from aggregator.records import OutputSettings, PublishSettings
 
 _env = Environment(
     loader=PackageLoader("aggregator", "templates"),
@@ -25,8 +25,20 @@ def render_story_body(item: DigestItem) -> str:
 
 
 def render_index(
-    items: Sequence[DigestItem], settings: PublishSettings, generated: datetime
+    items: Sequence[DigestItem],
+    settings: PublishSettings,
+    generated: datetime,
+    output: OutputSettings | None = None,
+    outputs: Sequence[tuple[OutputSettings, dict[str, str]]] = (),
 ) -> str:
+    """An output's HTML page; `outputs`: every curated feed with its files, for the
+    navigation."""
+    output = output or settings.main
     return _env.get_template("index.html").render(
-        items=items, settings=settings, generated=generated.strftime("%Y-%m-%d %H:%M UTC")
+        items=items,
+        settings=settings,
+        output=output,
+        outputs=outputs,
+        files=files_of(output),
+        generated=generated.strftime("%Y-%m-%d %H:%M UTC"),
     )

@@ -8,6 +8,7 @@ A FeedError stays with its feed: it is recorded on the source and the run goes o
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 
 from aggregator.dedupe import assign_stories, build_index, group_stories
@@ -17,8 +18,11 @@ from aggregator.poll import Progress, poll_feeds
 from aggregator.publish import write_outputs
 from aggregator.records import (
     Config,
+    OutputSettings,
     RunReport,
+    Score,
     ScoredStory,
+    Story,
 )
 from aggregator.related import pick_related
 from aggregator.rules import boosts, is_wanted
@@ -69,20 +73,39 @@ def process_and_publish(config: Config, store: Store, now: datetime) -> tuple[Sc
         for s in stories
     }
     store.save_scores(scores, now=now)
-    chosen = sorted(
-        (s for s in stories if scores[s.id].value >= config.publish.min_score),
-        key=lambda s: (-scores[s.id].value, -s.updated.timestamp(), s.id),
-    )[: config.publish.max_items]
+    ranked = sorted(stories, key=lambda s: (-scores[s.id].value, -s.updated.timestamp(), s.id))
+    chosen = {o.name: select_stories(ranked, scores, o) for o in config.publish.all_outputs}
+    wanted = {s.id for picked in chosen.values() for s in picked}
     by_id = {s.id: s for s in stories}
-    related = pick_related(stories, config.publish.related, {s.id for s in chosen})
-    scored = tuple(
-        ScoredStory(
+    related = pick_related(stories, config.publish.related, wanted)
+    scored = {
+        s.id: ScoredStory(
             story=s, score=scores[s.id], related=tuple(by_id[r] for r in related.get(s.id, ()))
         )
-        for s in chosen
-    )
-    write_outputs(config.output_dir, build_digest(scored), config.publish, now)
-    return scored
+        for s in stories
+        if s.id in wanted
+    }
+    feeds = [
+        (o, build_digest([scored[s.id] for s in chosen[o.name]]))
+        for o in config.publish.all_outputs
+    ]
+    write_outputs(config.output_dir, feeds, config.publish, now)
+    return tuple(scored[s.id] for s in chosen["feed"])
+
+
+def select_stories(
+    ranked: Sequence[Story], scores: Mapping[str, Score], output: OutputSettings
+) -> list[Story]:
+    """An output's stories, best first: its minimum score, any of its tags, any of its
+    sources (by name), at most its size."""
+    tags, names = set(output.tags), set(output.sources)
+    return [
+        s
+        for s in ranked
+        if scores[s.id].value >= output.min_score
+        and (not tags or tags & set(s.tags))
+        and (not names or names & set(s.source_names))
+    ][: output.size]
 
 
 def group_new_entries(config: Config, store: Store, now: datetime) -> int:

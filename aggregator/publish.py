@@ -22,16 +22,12 @@ from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from aggregator import __version__
-from aggregator.digest import DigestItem, atom_id
+from aggregator.digest import DigestItem, atom_id, files_of
 from aggregator.errors import PublishError
 from aggregator.page import render_index, render_story_body
-from aggregator.records import PublishSettings
+from aggregator.records import OutputSettings, PublishSettings
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
-FEED_FILE = "feed.atom"
-RSS_FILE = "feed.rss"
-JSON_FILE = "feed.json"
-INDEX_FILE = "index.html"
 # Programs read each item's impact score and source count from these Atom elements:
 # <agg:score>65</agg:score> <agg:sources>3</agg:sources>
 AGG_NS = "urn:aggregator:digest:1"
@@ -62,27 +58,38 @@ class _Entry(FeedEntry):  # type: ignore[misc]
 
 
 def _generator(
-    items: Sequence[DigestItem], settings: PublishSettings, now: datetime, *, rss: bool
+    items: Sequence[DigestItem],
+    settings: PublishSettings,
+    now: datetime,
+    *,
+    rss: bool,
+    output: OutputSettings | None = None,
 ) -> FeedGenerator:
     """One feedgen FeedGenerator holding the items, for the Atom or the RSS 2.0 output."""
+    output = output or settings.main
+    files = {k: urljoin(settings.link, v) for k, v in files_of(output).items()}
+    page = settings.link if output.name == "feed" else files["html"]
     feed = FeedGenerator()
-    feed_url = urljoin(settings.link, FEED_FILE)
-    feed.id(atom_id("feed:" + feed_url))
-    feed.title(settings.title)
+    feed.id(atom_id("feed:" + files["atom"]))
+    feed.title(output.title)
     feed.subtitle(settings.subtitle)
     feed.author({"name": settings.author})
     if rss:  # feedgen's RSS <link> is the last link added: the page
-        feed.link(href=urljoin(settings.link, RSS_FILE), rel="self", type="application/rss+xml")
-        feed.link(href=settings.link, rel="alternate", type="text/html")
+        feed.link(href=files["rss"], rel="self", type="application/rss+xml")
+        feed.link(href=page, rel="alternate", type="text/html")
     else:
-        feed.link(href=settings.link, rel="alternate", type="text/html")
-        feed.link(
-            href=urljoin(settings.link, RSS_FILE), rel="alternate", type="application/rss+xml"
-        )
-        feed.link(
-            href=urljoin(settings.link, JSON_FILE), rel="alternate", type="application/feed+json"
-        )
-        feed.link(href=feed_url, rel="self", type="application/atom+xml")
+        feed.link(href=page, rel="alternate", type="text/html")
+        feed.link(href=files["rss"], rel="alternate", type="application/rss+xml")
+        feed.link(href=files["json"], rel="alternate", type="application/feed+json")
+        feed.link(href=files["atom"], rel="self", type="application/atom+xml")
+        for other in settings.all_outputs:  # the other curated feeds
+            if other.name != output.name:
+                feed.link(
+                    href=urljoin(settings.link, files_of(other)["atom"]),
+                    rel="related",
+                    type="application/atom+xml",
+                    title=other.title,
+                )
     feed.generator("aggregator", version=__version__)
     feed.language("en")
     feed.updated(max((i.updated for i in items), default=now))
@@ -110,31 +117,49 @@ def _generator(
     return feed
 
 
-def render_atom(items: Sequence[DigestItem], settings: PublishSettings, now: datetime) -> bytes:
-    data: bytes = _generator(items, settings, now, rss=False).atom_str(
+def render_atom(
+    items: Sequence[DigestItem],
+    settings: PublishSettings,
+    now: datetime,
+    output: OutputSettings | None = None,
+) -> bytes:
+    data: bytes = _generator(items, settings, now, rss=False, output=output).atom_str(
         pretty=True, encoding="utf-8", xml_declaration=True
     )
     return data
 
 
-def render_rss(items: Sequence[DigestItem], settings: PublishSettings, now: datetime) -> bytes:
+def render_rss(
+    items: Sequence[DigestItem],
+    settings: PublishSettings,
+    now: datetime,
+    output: OutputSettings | None = None,
+) -> bytes:
     """RSS 2.0: one <item> per story; the digest (score, related, also covered by) is in
     content:encoded, the summary in <description>."""
-    data: bytes = _generator(items, settings, now, rss=True).rss_str(
+    data: bytes = _generator(items, settings, now, rss=True, output=output).rss_str(
         pretty=True, encoding="utf-8", xml_declaration=True
     )
     return data
 
 
-def render_json(items: Sequence[DigestItem], settings: PublishSettings, now: datetime) -> bytes:
+def render_json(
+    items: Sequence[DigestItem],
+    settings: PublishSettings,
+    now: datetime,
+    output: OutputSettings | None = None,
+) -> bytes:
     """JSON Feed 1.1 (https://jsonfeed.org/version/1.1); the score, its components, the
     sources and the related stories are in each item's `_aggregator` extension."""
+    output = output or settings.main
+    files = files_of(output)
+    home = settings.link if output.name == "feed" else urljoin(settings.link, files["html"])
     doc = {
         "version": "https://jsonfeed.org/version/1.1",
-        "title": settings.title,
+        "title": output.title,
         "description": settings.subtitle,
-        "home_page_url": settings.link,
-        "feed_url": urljoin(settings.link, JSON_FILE),
+        "home_page_url": home,
+        "feed_url": urljoin(settings.link, files["json"]),
         "language": "en",
         "authors": [{"name": settings.author}],
         "items": [
@@ -170,15 +195,20 @@ def _rfc3339(value: datetime) -> str:
 
 
 def write_outputs(
-    output_dir: Path, items: Sequence[DigestItem], settings: PublishSettings, now: datetime
+    output_dir: Path,
+    feeds: Sequence[tuple[OutputSettings, Sequence[DigestItem]]],
+    settings: PublishSettings,
+    now: datetime,
 ) -> tuple[Path, ...]:
-    """Render and write every output file, each atomically."""
-    files = {
-        FEED_FILE: render_atom(items, settings, now),
-        RSS_FILE: render_rss(items, settings, now),
-        JSON_FILE: render_json(items, settings, now),
-        INDEX_FILE: render_index(items, settings, now).encode("utf-8"),
-    }
+    """Render and write every curated feed in every format, each file atomically."""
+    files: dict[str, bytes] = {}
+    navigation = [(output, files_of(output)) for output, _ in feeds]
+    for output, items in feeds:
+        names = files_of(output)
+        files[names["atom"]] = render_atom(items, settings, now, output)
+        files[names["rss"]] = render_rss(items, settings, now, output)
+        files[names["json"]] = render_json(items, settings, now, output)
+        files[names["html"]] = render_index(items, settings, now, output, navigation).encode()
     try:
         output_dir.mkdir(parents=True, exist_ok=True)
     except OSError as exc:

@@ -96,6 +96,20 @@ class ScoreSettings:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class OutputSettings:
+    """One curated feed: written as NAME.atom, NAME.rss, NAME.json and NAME.html (the main
+    one as feed.atom, feed.rss, feed.json and index.html)."""
+
+    name: str
+    title: str
+    min_score: float = 0.0
+    tags: tuple[str, ...] = ()  # stories with any of these tags (none: all)
+    sources: tuple[str, ...] = ()  # stories covered by any of these sources (none: all)
+    size: int = 50
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class PublishSettings:
     title: str = "Aggregator: curated AI news"
     subtitle: str = "Top stories, merged across sources and ranked by impact"
@@ -105,6 +119,17 @@ class PublishSettings:
     window: timedelta = timedelta(days=3)
     min_score: float = 0.0
     related: int = 4
+    outputs: tuple[OutputSettings, ...] = ()  # curated feeds beside the main one
+
+    @property
+    def main(self) -> OutputSettings:
+        return OutputSettings(
+            name="feed", title=self.title, min_score=self.min_score, size=self.max_items
+        )
+
+    @property
+    def all_outputs(self) -> tuple[OutputSettings, ...]:
+        return (self.main, *self.outputs)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -435,7 +435,7 @@ def _stored(entry: EntryRow, source: SourceRow) -> StoredEntry:
         summary_html=entry.summary_html,
         text=entry.text,
         author=entry.author,
-        tags=tuple(entry.tags or ()),
+        tags=tuple(dict.fromkeys([*(entry.tags or ()), *(source.tags or ())])),
         published=entry.published,
         updated=entry.updated,
         first_seen=entry.first_seen,

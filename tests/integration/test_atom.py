@@ -177,3 +177,57 @@ def test_every_format_carries_the_same_items(tmp_path, feed_server):
     assert links[("alternate", "application/feed+json")].endswith("feed.json")
     page = (out / "index.html").read_text()
     assert 'href="feed.rss"' in page and 'href="feed.json"' in page
+
+
+def test_curated_outputs_in_every_format_linked_to_each_other(tmp_path, feed_server):
+    feed_server.routes["/a.xml"] = Route(body=rss(items("alpha", 8)))
+    feed_server.routes["/b.xml"] = Route(body=rss(items("beta", 3)))
+    lines = [
+        "publish:",
+        "  link: https://feeds.example.org/",
+        "  outputs:",
+        "    - {name: betas, title: Beta only, sources: [b]}",
+        "    - {name: none, title: Nothing, min_score: 100}",
+        "feeds:",
+        f"  - {{url: {feed_server.url('/a.xml')}, name: a}}",
+        f"  - {{url: {feed_server.url('/b.xml')}, name: b, tags: [bee]}}",
+    ]
+    (tmp_path / "feeds.yaml").write_text("\n".join(lines) + "\n")
+    assert run_cli("run", "--once", cwd=tmp_path).returncode == 0
+    out = tmp_path / "output"
+    for name in ("feed", "betas", "none"):
+        stem = out / name
+        atom = feedparser.parse(stem.with_suffix(".atom").read_bytes())
+        assert atom.bozo == 0, name
+        assert feedparser.parse(stem.with_suffix(".rss").read_bytes()).bozo == 0
+        assert json.loads(stem.with_suffix(".json").read_text())["version"].endswith("1.1")
+        links = {(link.rel, link.get("type")): link.href for link in atom.feed.links}
+        assert links[("self", "application/atom+xml")] == f"https://feeds.example.org/{name}.atom"
+        related = {link.href for link in atom.feed.links if link.rel == "related"}
+        assert len(related) == 2  # the two other curated feeds
+    betas = feedparser.parse((out / "betas.atom").read_bytes())
+    assert len(betas.entries) == 3
+    assert all("bee" in [t.term for t in e.tags] for e in betas.entries)  # source tags too
+    assert feedparser.parse((out / "none.atom").read_bytes()).entries == []
+    # beta reported three of the same events as alpha: one story each
+    assert len(feedparser.parse((out / "feed.atom").read_bytes()).entries) == 8
+    page = (out / "index.html").read_text()
+    assert 'href="betas.html"' in page and 'href="none.html"' in page
+    assert (out / "betas.html").read_text().count("<article") == 3
+
+
+def test_related_links_do_not_move_on_an_idle_run(tmp_path, feed_server):
+    feed_server.routes["/a.xml"] = Route(body=rss(items("alpha", 8)))
+    write_config(tmp_path, feed_server, "/a.xml")
+    assert run_cli("run", "--once", cwd=tmp_path).returncode == 0
+
+    def related() -> dict[str, list[str]]:
+        feed = feedparser.parse((tmp_path / "output" / "feed.atom").read_bytes())
+        return {
+            e.id: [link.href for link in e.links if link.rel == "related"] for e in feed.entries
+        }
+
+    before = related()
+    assert any(before.values())
+    assert run_cli("run", "--once", "--all", cwd=tmp_path).returncode == 0
+    assert related() == before
