@@ -231,3 +231,80 @@ def test_related_links_do_not_move_on_an_idle_run(tmp_path, feed_server):
     assert any(before.values())
     assert run_cli("run", "--once", "--all", cwd=tmp_path).returncode == 0
     assert related() == before
+
+
+def test_rss_and_json_feed_follow_their_specs(tmp_path, feed_server):
+    """The RSS 2.0 and JSON Feed 1.1 rules (as the W3C and JSON Feed validators check
+    them) that the written files must meet."""
+    from email.utils import parsedate_to_datetime
+
+    feed_server.routes["/a.xml"] = Route(body=rss(items("alpha", 5)))
+    write_config(tmp_path, feed_server, "/a.xml")
+    assert run_cli("run", "--once", cwd=tmp_path).returncode == 0
+    out = tmp_path / "output"
+    channel = etree.parse(str(out / "feed.rss")).getroot().find("channel")
+    for name in ("title", "link", "description"):  # required channel elements
+        assert channel.findtext(name), name
+    parsedate_to_datetime(channel.findtext("lastBuildDate"))  # RFC 822 dates
+    self_link = channel.find("{http://www.w3.org/2005/Atom}link")
+    assert self_link.get("rel") == "self" and self_link.get("href").endswith("feed.rss")
+    rss_items = channel.findall("item")
+    assert len(rss_items) == 5
+    guids = [i.findtext("guid") for i in rss_items]
+    assert len(set(guids)) == 5
+    for item in rss_items:
+        assert item.findtext("title") and item.findtext("description")
+        assert item.find("guid").get("isPermaLink") == "false"  # a URN, not a URL
+        assert item.findtext("link").startswith("https://")
+        parsedate_to_datetime(item.findtext("pubDate"))
+    doc = json.loads((out / "feed.json").read_text())
+    assert doc["version"] == "https://jsonfeed.org/version/1.1"
+    assert isinstance(doc["title"], str) and doc["title"]
+    assert all(
+        key.startswith("_")
+        or key
+        in {
+            "version",
+            "title",
+            "home_page_url",
+            "feed_url",
+            "description",
+            "user_comment",
+            "next_url",
+            "icon",
+            "favicon",
+            "authors",
+            "language",
+            "expired",
+            "hubs",
+            "items",
+        }
+        for key in doc
+    )
+    for item in doc["items"]:
+        assert isinstance(item["id"], str) and item["id"]
+        assert item.get("content_html") or item.get("content_text")
+        assert RFC3339.match(item["date_published"]) and RFC3339.match(item["date_modified"])
+        assert item["url"].startswith("https://")
+        assert all(
+            key.startswith("_")
+            or key
+            in {
+                "id",
+                "url",
+                "external_url",
+                "title",
+                "content_html",
+                "content_text",
+                "summary",
+                "image",
+                "banner_image",
+                "date_published",
+                "date_modified",
+                "authors",
+                "tags",
+                "language",
+                "attachments",
+            }
+            for key in item
+        )

@@ -180,6 +180,22 @@ def test_export_entries_fields(tmp_path, feed_server):
     assert isinstance(entry["id"], int)
     assert isinstance(entry["story_id"], str)
     assert 0 <= entry["score"] <= 100
+    # The score is stored with its components, which add up to it.
+    db = sqlite3.connect(tmp_path / "aggregator.sqlite")
+    score, components = db.execute(
+        "select score, components from stories where id = ?", (entry["story_id"],)
+    ).fetchone()
+    parts = json.loads(components)
+    assert set(parts) >= {
+        "sources",
+        "independent",
+        "coverage",
+        "velocity",
+        "source_weight",
+        "recency",
+    }
+    points = parts["coverage"] + parts["velocity"] + parts["source_weight"] + parts["recency"]
+    assert abs(points - score) < 0.3
 
 
 def test_db_and_output_options_override_the_config(tmp_path, feed_server):
