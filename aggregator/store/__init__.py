@@ -9,7 +9,6 @@ feed's update or none of it.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import fields
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -18,17 +17,27 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 from sqlalchemy import Engine, create_engine, event, func, insert, select, update
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
 from aggregator.errors import StoreError
 from aggregator.records import FeedSource, FeedState, Item, Score, StoredEntry
 from aggregator.store.models import EntryRow, SourceRow, StoryRow
+from aggregator.store.rows import (
+    CHUNK,
+    apply_state,
+    churned_rows,
+    iso,
+    new_entry,
+    source_row,
+    to_state,
+    to_stored,
+    update_entry,
+)
 from aggregator.story_index import Decision
 
 __all__ = ["Store"]
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
-_CHUNK = 500
 
 
 class Store:
@@ -81,7 +90,7 @@ class Store:
 
     def feed_states(self) -> dict[str, FeedState]:
         with self._session() as session:
-            return {r.url: _state(r) for r in session.scalars(select(SourceRow))}
+            return {r.url: to_state(r) for r in session.scalars(select(SourceRow))}
 
     def save_items(
         self, state: FeedState, items: Sequence[Item], *, now: datetime
@@ -90,31 +99,31 @@ class Store:
         Returns (new, updated). A re-poll never duplicates; an edit updates in place."""
         new = changed = 0
         with self._session.begin() as session:
-            source = _source_row(session, state.url)
+            source = source_row(session, state.url)
             existing: dict[str, EntryRow] = {}
             keys = [item.key for item in items]
-            for start in range(0, len(keys), _CHUNK):
-                chunk = keys[start : start + _CHUNK]
+            for start in range(0, len(keys), CHUNK):
+                chunk = keys[start : start + CHUNK]
                 query = select(EntryRow).where(
                     EntryRow.source_id == source.id, EntryRow.key.in_(chunk)
                 )
                 existing.update((row.key, row) for row in session.scalars(query))
             unmatched = [item for item in items if item.key not in existing]
-            churned = _churned_rows(session, source.id, unmatched, {i.key for i in items})
+            churned = churned_rows(session, source.id, unmatched, {i.key for i in items})
             fresh = []
             for item in items:
                 row = existing.get(item.key) or churned.get(item.key)
                 if row is None:
-                    fresh.append(_new_entry(source.id, item, now))
+                    fresh.append(new_entry(source.id, item, now))
                     continue
                 row.key = item.key  # a churned GUID: the entry keeps its row under the new one
                 if row.content_hash != item.content_hash:
-                    _update_entry(row, item, now)
+                    update_entry(row, item, now)
                     changed += 1
             if fresh:  # one executemany for the feed's new entries
                 session.execute(insert(EntryRow), fresh)
                 new = len(fresh)
-            _apply_state(source, state)
+            apply_state(source, state)
         return new, changed
 
     def posting_hours(self, *, since: datetime, source_url: str | None = None) -> dict[str, int]:
@@ -147,7 +156,7 @@ class Store:
     def save_state(self, state: FeedState) -> None:
         """Record a fetch that stored nothing: 304, or a classified failure."""
         with self._session.begin() as session:
-            _apply_state(_source_row(session, state.url), state)
+            apply_state(source_row(session, state.url), state)
 
     # --- stories ------------------------------------------------------------------------
 
@@ -194,7 +203,7 @@ class Store:
             .order_by(EntryRow.published, EntryRow.id)
         )
         with self._session() as session:
-            return tuple(_stored(e, s) for e, s in session.execute(query))
+            return tuple(to_stored(e, s) for e, s in session.execute(query))
 
     def entries_with_canonical_urls(self, urls: Iterable[str]) -> tuple[StoredEntry, ...]:
         """Entries already in a story that share one of these canonical URLs, whatever their
@@ -202,16 +211,16 @@ class Store:
         wanted = sorted(set(urls))
         found: list[StoredEntry] = []
         with self._session() as session:
-            for start in range(0, len(wanted), _CHUNK):
+            for start in range(0, len(wanted), CHUNK):
                 query = (
                     select(EntryRow, SourceRow)
                     .join(SourceRow, EntryRow.source_id == SourceRow.id)
                     .where(
-                        EntryRow.canonical_url.in_(wanted[start : start + _CHUNK]),
+                        EntryRow.canonical_url.in_(wanted[start : start + CHUNK]),
                         EntryRow.story_id.is_not(None),
                     )
                 )
-                found.extend(_stored(e, s) for e, s in session.execute(query))
+                found.extend(to_stored(e, s) for e, s in session.execute(query))
         return tuple(found)
 
     def index_entries(self, *, since: datetime, until: datetime) -> tuple[StoredEntry, ...]:
@@ -231,8 +240,8 @@ class Store:
         with self._session.begin() as session:
             story_ids = sorted({d.story_id for d in decisions.values() if d.story_id})
             known: set[str] = set()
-            for start in range(0, len(story_ids), _CHUNK):
-                chunk = story_ids[start : start + _CHUNK]
+            for start in range(0, len(story_ids), CHUNK):
+                chunk = story_ids[start : start + CHUNK]
                 known.update(session.scalars(select(StoryRow.id).where(StoryRow.id.in_(chunk))))
             fresh = [{"id": s, "created": now} for s in story_ids if s not in known]
             if fresh:
@@ -272,9 +281,9 @@ class Store:
         wanted = sorted(set(story_ids))
         result: dict[str, datetime] = {}
         with self._session() as session:
-            for start in range(0, len(wanted), _CHUNK):
+            for start in range(0, len(wanted), CHUNK):
                 query = select(StoryRow.id, StoryRow.created).where(
-                    StoryRow.id.in_(wanted[start : start + _CHUNK])
+                    StoryRow.id.in_(wanted[start : start + CHUNK])
                 )
                 result.update((i, c) for i, c in session.execute(query))
         return result
@@ -302,9 +311,9 @@ class Store:
                     "title": entry.title,
                     "author": entry.author,
                     "tags": entry.tags,
-                    "published": _iso(entry.published),
-                    "updated": _iso(entry.updated),
-                    "first_seen": _iso(entry.first_seen),
+                    "published": iso(entry.published),
+                    "updated": iso(entry.updated),
+                    "first_seen": iso(entry.first_seen),
                     "story_id": entry.story_id,
                     "score": score,
                 }
@@ -330,121 +339,3 @@ def _create_engine(url: str) -> Engine:
 
         return engine
     return create_engine(url, pool_pre_ping=True)
-
-
-def _churned_rows(
-    session: Session, source_id: int, items: Sequence[Item], keys_now: set[str]
-) -> dict[str, EntryRow]:
-    """Rows that unmatched items are re-issues of: feeds that change an entry's GUID on
-    every poll would otherwise flood the store. A stored entry of the same source with the
-    same content, or the same canonical URL and title, is the same entry when its old key is gone
-    from the document; while both keys are present they are two entries (some
-    feeds link every entry to their home page), and a different title under the same URL is
-    a different entry too. Each row is claimed at most once."""
-    if not items:
-        return {}
-    urls = {i.canonical_url for i in items if i.canonical_url}
-    hashes = {i.content_hash for i in items}
-    rows: list[EntryRow] = []
-    for field, values in ((EntryRow.canonical_url, urls), (EntryRow.content_hash, hashes)):
-        wanted = sorted(values)
-        for start in range(0, len(wanted), _CHUNK):
-            query = (
-                select(EntryRow)
-                .where(EntryRow.source_id == source_id, field.in_(wanted[start : start + _CHUNK]))
-                .order_by(EntryRow.id.desc())
-            )
-            rows.extend(r for r in session.scalars(query) if r.key not in keys_now)
-    claimed: dict[str, EntryRow] = {}
-    taken: set[int] = set()
-    for item in items:
-        for row in rows:
-            same = row.content_hash == item.content_hash or (
-                item.canonical_url is not None
-                and row.canonical_url == item.canonical_url
-                and row.title == item.title
-            )
-            if same and row.id not in taken:
-                claimed[item.key] = row
-                taken.add(row.id)
-                break
-    return claimed
-
-
-def _source_row(session: Session, url: str) -> SourceRow:
-    row = session.scalars(select(SourceRow).where(SourceRow.url == url)).one_or_none()
-    if row is None:
-        raise StoreError(f"unknown source {url} (sync_sources first)")
-    return row
-
-
-# Every FeedState field but `url` is a column of the same name on SourceRow.
-_STATE_FIELDS = tuple(f.name for f in fields(FeedState) if f.name != "url")
-
-
-def _state(row: SourceRow) -> FeedState:
-    return FeedState(url=row.url, **{name: getattr(row, name) for name in _STATE_FIELDS})
-
-
-def _apply_state(row: SourceRow, state: FeedState) -> None:
-    for name in _STATE_FIELDS:
-        setattr(row, name, getattr(state, name))
-
-
-def _new_entry(source_id: int, item: Item, now: datetime) -> dict[str, Any]:
-    return {
-        "source_id": source_id,
-        "key": item.key,
-        "url": item.url,
-        "canonical_url": item.canonical_url,
-        "title": item.title,
-        "summary_html": item.summary_html,
-        "content_html": item.content_html,
-        "text": item.text,
-        "author": item.author,
-        "tags": list(item.tags),
-        "published": item.published,
-        "updated": item.updated,
-        "first_seen": now,
-        "content_hash": item.content_hash,
-        "signature": item.signature,
-    }
-
-
-def _update_entry(row: EntryRow, item: Item, now: datetime) -> None:
-    row.url, row.canonical_url = item.url, item.canonical_url
-    row.title, row.summary_html, row.content_html = item.title, item.summary_html, item.content_html
-    row.text, row.author, row.tags = item.text, item.author, list(item.tags)
-    row.content_hash, row.signature = item.content_hash, item.signature
-    if item.dated:  # an undated entry keeps the first-seen date it was given
-        row.published = item.published
-    # The edit is news: its `updated` moves forward even when the feed did not say so.
-    row.updated = item.updated if item.updated > row.updated else now
-
-
-def _stored(entry: EntryRow, source: SourceRow) -> StoredEntry:
-    return StoredEntry(
-        id=entry.id,
-        source_url=source.url,
-        source_name=source.name,
-        source_weight=source.weight,
-        key=entry.key,
-        url=entry.url,
-        canonical_url=entry.canonical_url,
-        title=entry.title,
-        summary_html=entry.summary_html,
-        text=entry.text,
-        author=entry.author,
-        tags=tuple(dict.fromkeys([*(entry.tags or ()), *(source.tags or ())])),
-        published=entry.published,
-        updated=entry.updated,
-        first_seen=entry.first_seen,
-        story_id=entry.story_id,
-        signature=entry.signature,
-        story_similarity=entry.story_similarity,
-        story_reason=entry.story_reason,
-    )
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None

@@ -1,0 +1,113 @@
+"""config: feeds.yaml text -> Config. Pure apart from `load_config`, which reads the file.
+
+Every user mistake becomes a ConfigError that names its line: unknown keys, wrong types,
+bad URLs, bad durations, bad regular expressions and duplicate sources.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+from aggregator.config.sections import (
+    DEFAULT_USER_AGENT,
+    parse_dedupe,
+    parse_fetch,
+    parse_publish,
+    parse_schedule,
+    parse_score,
+)
+from aggregator.config.sources import parse_max_age, parse_rules, parse_sources
+from aggregator.config.values import Node, check_url, load_yaml, parse_duration, parse_size
+from aggregator.errors import ConfigError
+from aggregator.records import Config
+
+__all__ = [
+    "DEFAULT_USER_AGENT",
+    "check_url",
+    "load_config",
+    "parse_config",
+    "parse_duration",
+    "parse_size",
+]
+
+DEFAULT_STORE = "aggregator.sqlite"
+DEFAULT_OUTPUT = "output"
+
+
+def load_config(
+    path: Path, *, store_url: str | None = None, output_dir: Path | None = None
+) -> Config:
+    """Read and validate feeds.yaml. `store_url` and `output_dir` override the file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file (use --config PATH)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    return parse_config(
+        text, base_dir=path.resolve().parent, path=path, store_url=store_url, output_dir=output_dir
+    )
+
+
+def parse_config(
+    text: str,
+    *,
+    base_dir: Path,
+    path: Path | None = None,
+    store_url: str | None = None,
+    output_dir: Path | None = None,
+) -> Config:
+    doc = load_yaml(text)
+    if not isinstance(doc, CommentedMap):
+        raise ConfigError("the file must be a mapping with a `feeds:` list", 1)
+    top = Node(doc)
+    top.check_keys(
+        {
+            "feeds",
+            "store",
+            "output",
+            "user_agent",
+            "fetch",
+            "publish",
+            "score",
+            "dedupe",
+            "rules",
+            "max_age",
+            "schedule",
+        }
+    )
+    feeds = top.get("feeds", CommentedSeq, required=True)
+    sources = parse_sources(feeds, top.line_of("feeds"))
+
+    publish = parse_publish(top)
+    names = {s.name for s in sources}
+    for output in publish.outputs:
+        unknown = [n for n in output.sources if n not in names]
+        if unknown:
+            raise ConfigError(
+                f"output {output.name!r}: no source named {unknown[0]!r}", output.line
+            )
+    store = store_url or _store_url(top.get_str("store", DEFAULT_STORE), base_dir)
+    if output_dir is None:
+        output_dir = base_dir / top.get_str("output", DEFAULT_OUTPUT)
+    return Config(
+        sources=sources,
+        store_url=store,
+        output_dir=output_dir,
+        fetch=parse_fetch(top),
+        score=parse_score(top),
+        publish=publish,
+        dedupe=parse_dedupe(top),
+        schedule=parse_schedule(top),
+        rules=parse_rules(top),
+        max_age=parse_max_age(top),
+        path=path,
+    )
+
+
+def _store_url(value: str, base_dir: Path) -> str:
+    if "://" in value:
+        return value
+    return f"sqlite:///{(base_dir / value).resolve()}"

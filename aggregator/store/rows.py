@@ -1,0 +1,135 @@
+"""store.rows: between ORM rows and records (the only place that knows both shapes)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import fields
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from aggregator.errors import StoreError
+from aggregator.records import FeedState, Item, StoredEntry
+from aggregator.store.models import EntryRow, SourceRow
+
+CHUNK = 500  # values per IN (...) clause
+
+
+def churned_rows(
+    session: Session, source_id: int, items: Sequence[Item], keys_now: set[str]
+) -> dict[str, EntryRow]:
+    """Rows that unmatched items are re-issues of: feeds that change an entry's GUID on
+    every poll would otherwise flood the store. A stored entry of the same source with the
+    same content, or the same canonical URL and title, is the same entry when its old key is gone
+    from the document; while both keys are present they are two entries (some
+    feeds link every entry to their home page), and a different title under the same URL is
+    a different entry too. Each row is claimed at most once."""
+    if not items:
+        return {}
+    urls = {i.canonical_url for i in items if i.canonical_url}
+    hashes = {i.content_hash for i in items}
+    rows: list[EntryRow] = []
+    for field, values in ((EntryRow.canonical_url, urls), (EntryRow.content_hash, hashes)):
+        wanted = sorted(values)
+        for start in range(0, len(wanted), CHUNK):
+            query = (
+                select(EntryRow)
+                .where(EntryRow.source_id == source_id, field.in_(wanted[start : start + CHUNK]))
+                .order_by(EntryRow.id.desc())
+            )
+            rows.extend(r for r in session.scalars(query) if r.key not in keys_now)
+    claimed: dict[str, EntryRow] = {}
+    taken: set[int] = set()
+    for item in items:
+        for row in rows:
+            same = row.content_hash == item.content_hash or (
+                item.canonical_url is not None
+                and row.canonical_url == item.canonical_url
+                and row.title == item.title
+            )
+            if same and row.id not in taken:
+                claimed[item.key] = row
+                taken.add(row.id)
+                break
+    return claimed
+
+
+def source_row(session: Session, url: str) -> SourceRow:
+    row = session.scalars(select(SourceRow).where(SourceRow.url == url)).one_or_none()
+    if row is None:
+        raise StoreError(f"unknown source {url} (sync_sources first)")
+    return row
+
+
+# Every FeedState field but `url` is a column of the same name on SourceRow.
+STATE_FIELDS = tuple(f.name for f in fields(FeedState) if f.name != "url")
+
+
+def to_state(row: SourceRow) -> FeedState:
+    return FeedState(url=row.url, **{name: getattr(row, name) for name in STATE_FIELDS})
+
+
+def apply_state(row: SourceRow, state: FeedState) -> None:
+    for name in STATE_FIELDS:
+        setattr(row, name, getattr(state, name))
+
+
+def new_entry(source_id: int, item: Item, now: datetime) -> dict[str, Any]:
+    return {
+        "source_id": source_id,
+        "key": item.key,
+        "url": item.url,
+        "canonical_url": item.canonical_url,
+        "title": item.title,
+        "summary_html": item.summary_html,
+        "content_html": item.content_html,
+        "text": item.text,
+        "author": item.author,
+        "tags": list(item.tags),
+        "published": item.published,
+        "updated": item.updated,
+        "first_seen": now,
+        "content_hash": item.content_hash,
+        "signature": item.signature,
+    }
+
+
+def update_entry(row: EntryRow, item: Item, now: datetime) -> None:
+    row.url, row.canonical_url = item.url, item.canonical_url
+    row.title, row.summary_html, row.content_html = item.title, item.summary_html, item.content_html
+    row.text, row.author, row.tags = item.text, item.author, list(item.tags)
+    row.content_hash, row.signature = item.content_hash, item.signature
+    if item.dated:  # an undated entry keeps the first-seen date it was given
+        row.published = item.published
+    # The edit is news: its `updated` moves forward even when the feed did not say so.
+    row.updated = item.updated if item.updated > row.updated else now
+
+
+def to_stored(entry: EntryRow, source: SourceRow) -> StoredEntry:
+    return StoredEntry(
+        id=entry.id,
+        source_url=source.url,
+        source_name=source.name,
+        source_weight=source.weight,
+        key=entry.key,
+        url=entry.url,
+        canonical_url=entry.canonical_url,
+        title=entry.title,
+        summary_html=entry.summary_html,
+        text=entry.text,
+        author=entry.author,
+        tags=tuple(dict.fromkeys([*(entry.tags or ()), *(source.tags or ())])),
+        published=entry.published,
+        updated=entry.updated,
+        first_seen=entry.first_seen,
+        story_id=entry.story_id,
+        signature=entry.signature,
+        story_similarity=entry.story_similarity,
+        story_reason=entry.story_reason,
+    )
+
+
+def iso(value: datetime | None) -> str | None:
+    return value.isoformat().replace("+00:00", "Z") if value else None
