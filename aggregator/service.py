@@ -137,16 +137,16 @@ class Service:
         if source is None or self.stop.is_set():
             return
         now = datetime.now(UTC)
-        state = self.store.feed_states().get(url)
+        state = self.store.feed_state(url)
         update = update_feed(source, state, self.fetcher, now, self.gate)
         with self.write_lock:
             hours = self.store.posting_hours(since=now - HISTORY, source_url=url).get(url, 0)
             report = store_update(source, state, update, self.store, now, config, hours)
-            new_state = self.store.feed_states()[url]
+            new_state = self.store.feed_state(url)
         (log.warning if report.status == "error" else log.info)("%s", report_line(report))
         if report.new or report.updated:
             self.changed.set()
-        if new_state.disabled or self.stop.is_set() or new_state.next_due is None:
+        if new_state is None or new_state.disabled or self.stop.is_set() or not new_state.next_due:
             return
         if any(s.url == url for s in self.config.sources):  # not removed meanwhile
             self.scheduler.add_job(

@@ -88,6 +88,11 @@ class Store:
                 ):
                     row.name, row.weight, row.tags = source.name, source.weight, list(source.tags)
 
+    def feed_state(self, url: str) -> FeedState | None:
+        with self._session() as session:
+            row = session.scalars(select(SourceRow).where(SourceRow.url == url)).one_or_none()
+            return to_state(row) if row is not None else None
+
     def feed_states(self) -> dict[str, FeedState]:
         with self._session() as session:
             return {r.url: to_state(r) for r in session.scalars(select(SourceRow))}
