@@ -24,7 +24,7 @@ from aggregator.records import (
     ScoredStory,
     Story,
 )
-from aggregator.related import pick_related
+from aggregator.related import update_related
 from aggregator.rules import boosts, is_wanted
 from aggregator.scheduler import due_feeds
 from aggregator.score import score_story
@@ -77,7 +77,14 @@ def process_and_publish(config: Config, store: Store, now: datetime) -> tuple[Sc
     chosen = {o.name: select_stories(ranked, scores, o) for o in config.publish.all_outputs}
     wanted = {s.id for picked in chosen.values() for s in picked}
     by_id = {s.id: s for s in stories}
-    related = pick_related(stories, config.publish.related, wanted)
+    previous = store.related_links(by_id)
+    changed = update_related(stories, previous, config.publish.related)
+    store.save_related(changed)
+    related = {
+        i: tuple(o for o, _ in (changed.get(i) or previous[i]).links)
+        for i in wanted
+        if i in changed or i in previous
+    }
     scored = {
         s.id: ScoredStory(
             story=s, score=scores[s.id], related=tuple(by_id[r] for r in related.get(s.id, ()))

@@ -30,7 +30,7 @@ from eval.synthetic import generate  # noqa: E402
 from aggregator.dedupe import assign_stories, group_stories  # noqa: E402
 from aggregator.normalise import canonical_url  # noqa: E402
 from aggregator.records import DedupeSettings, StoredEntry, Story  # noqa: E402
-from aggregator.related import pick_related  # noqa: E402
+from aggregator.related import Neighbours, pick_related, update_related  # noqa: E402
 from aggregator.signature import signature  # noqa: E402
 from aggregator.story_index import StoryIndex  # noqa: E402
 
@@ -123,7 +123,27 @@ def uci(limit: int) -> None:
 
 
 def report(stories: Sequence[Story], topic_of_story: dict[str, str], limit: int) -> None:
-    related = pick_related(stories, limit)
+    print("searched at once:   ", end="")
+    score(pick_related(stories, limit), topic_of_story, limit, len(stories))
+    # As the pipeline does it: stories arrive in ten polls; each poll searches only its new
+    # stories and offers them to the older ones (update_related), links kept in between.
+    ordered = sorted(stories, key=lambda s: (min(m.published for m in s.members), s.id))
+    stored: dict[str, Neighbours] = {}
+    step = max(1, len(ordered) // 10)
+    for end in range(step, len(ordered) + step, step):
+        stored.update(update_related(ordered[:end], stored, limit))
+    print("incremental, 10 polls: ", end="")
+    score(
+        {i: tuple(o for o, _ in n.links) for i, n in stored.items()},
+        topic_of_story,
+        limit,
+        len(stories),
+    )
+
+
+def score(
+    related: dict[str, tuple[str, ...]], topic_of_story: dict[str, str], limit: int, n: int
+) -> None:
     picked = hits = with_links = 0
     for story_id, others in related.items():
         with_links += bool(others)
@@ -131,7 +151,7 @@ def report(stories: Sequence[Story], topic_of_story: dict[str, str], limit: int)
             picked += 1
             hits += topic_of_story[other] == topic_of_story[story_id]
     print(
-        f"stories={len(stories)} with related={with_links} links={picked} "
+        f"stories={n} with related={with_links} links={picked} "
         f"precision@{limit}={hits / picked if picked else 0:.3f}"
     )
 

@@ -110,3 +110,5 @@ class StoryRow(Base):
     score: Mapped[float | None] = mapped_column(Float)
     components: Mapped[dict[str, float] | None] = mapped_column(JSON)
     scored_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    related_key: Mapped[str | None] = mapped_column(String(400))
+    related: Mapped[list[list[Any]] | None] = mapped_column(JSON)

@@ -230,3 +230,30 @@ def test_digest_item():
     assert [link.title for link in item.covered_by] == ["s1", "s2"]
     assert item.related[0].url == B and item.related[0].note == "r text"
     assert score_line(scored.score.components).startswith("coverage ")
+
+
+def test_related_is_incremental():
+    from aggregator.related import update_related
+
+    first = [
+        story("a", entry(1, title="Helix releases open weights model Aurora", tags=("models",))),
+        story("b", entry(2, title="Aurora open weights model benchmarks", tags=("models",))),
+        story("d", entry(4, title="Wildfire drones map perimeter overnight")),
+        story("e", entry(5, title="Drones help firefighters map a wildfire")),
+    ]
+    stored = update_related(first, {}, 2)
+    assert set(stored) == {"a", "b", "d", "e"}  # all new: all searched
+    assert [o for o, _ in stored["a"].links] == ["b"]
+    # An idle run: nothing searched, nothing changed.
+    assert update_related(first, stored, 2) == {}
+    # A newcomer on Aurora: searched; the Aurora stories take it in, the drone ones do not
+    # change; a story gone from the window is dropped from the links that named it.
+    newcomer = story(
+        "c", entry(3, title="Helix releases Aurora weights under open licence", tags=("models",))
+    )
+    later = [s for s in first if s.id != "e"] + [newcomer]
+    changed = update_related(later, stored, 2)
+    assert set(changed) == {"a", "c", "d"}  # "b" is not close enough to "c" to change
+    assert [o for o, _ in changed["a"].links] == ["c", "b"]  # the newcomer beats "b"
+    assert changed["d"].links == ()  # "e" left the window
+    assert all(o != s for s, n in changed.items() for o, _ in n.links)  # never itself
