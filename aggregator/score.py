@@ -2,9 +2,9 @@
 
 score = 100 * (wc*coverage + wv*velocity + ws*weight + wr*recency) / (wc + wv + ws + wr)
         + rule boosts, clamped to 0-100, where
-- coverage = 1 - 0.6 ** (c - 1), c = the story's sources, each counting 1 if it wrote its
-  own report and 0.5 if it only carried a copy (the same URL, or a text at least
-  COPY_SIMILARITY alike): 0 for one source, 0.4 for two independent ones, 0.64 for three;
+- coverage = 1 - 0.6 ** (c - 1), c = the distinct domains of its independent reports plus
+  half the sources that only carried a copy (the same URL, or a text at least
+  COPY_SIMILARITY alike): 0 for one report, 0.4 for two independent ones, 0.64 for three;
 - velocity = 1 - 0.7 ** (v - 1), v = the sources that covered it within `velocity_window`
   of the first report: how fast sources piled on;
 - weight = w / (w + 1) for the highest source weight w among the members (1.0 -> 0.5);
@@ -16,6 +16,7 @@ clamp). More sources never lower a score: every term grows or stays with each so
 from __future__ import annotations
 
 from datetime import datetime
+from urllib.parse import urlsplit
 
 from aggregator.records import Score, ScoreSettings, StoredEntry, Story
 
@@ -30,10 +31,11 @@ def score_story(
     by_source: dict[str, list[StoredEntry]] = {}
     for member in story.members:
         by_source.setdefault(member.source_url, []).append(member)
-    independent = sum(
-        1.0 if any(not is_copy(m, story) for m in members) else 0.5
-        for members in by_source.values()
-    )
+    # Independent reports count once per domain (two feeds of one site are one outlet);
+    # a source that only carried a copy counts half.
+    domains = {_domain(m) for m in story.members if not is_copy(m, story)}
+    copy_only = sum(1 for members in by_source.values() if all(is_copy(m, story) for m in members))
+    independent = len(domains) + 0.5 * copy_only
     fast = sum(
         1
         for members in by_source.values()
@@ -66,6 +68,11 @@ def score_story(
         *((k, round(p, 1)) for k, p in points.items()),
     )
     return Score(value=round(value, 1), components=components)
+
+
+def _domain(member: StoredEntry) -> str:
+    host = urlsplit(member.url or member.source_url).hostname or member.source_url
+    return host.removeprefix("www.")
 
 
 def is_copy(member: StoredEntry, story: Story) -> bool:

@@ -126,6 +126,24 @@ def test_syndicated_copies_count_less_than_independent_reports():
     assert with_copy.value < with_report.value
 
 
+def test_two_feeds_of_one_site_are_one_outlet():
+    one = entry(1, source="https://site.example/ai.xml", url="https://www.site.example/a")
+    two = replace(
+        entry(2, source="https://site.example/tech.xml", url="https://site.example/b"),
+        story_reason="average similarity 0.6",
+        story_similarity=0.6,
+    )
+    other = replace(
+        entry(3, source="https://other.example/f", url="https://other.example/c"),
+        story_reason="average similarity 0.6",
+        story_similarity=0.6,
+    )
+    same_site = dict(score_story(story("s", one, two), SETTINGS, NOW).components)
+    two_sites = dict(score_story(story("s", one, other), SETTINGS, NOW).components)
+    assert (same_site["sources"], same_site["independent"]) == (2, 1)
+    assert (two_sites["sources"], two_sites["independent"]) == (2, 2)
+
+
 def test_velocity_counts_sources_that_piled_on_fast():
     quick = [entry(i, source=f"https://s{i}.example/f", hours_ago=10 - i * 0.5) for i in range(4)]
     slow = [entry(i, source=f"https://s{i}.example/f", hours_ago=10 - i * 3) for i in range(4)]
