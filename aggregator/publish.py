@@ -8,6 +8,7 @@ links itself.
 
 from __future__ import annotations
 
+import html
 import json
 import os
 import tempfile
@@ -100,11 +101,14 @@ def _generator(
         entry.impact = (item.score, item.sources)
         entry.id(item.atom_id)
         entry.guid(item.atom_id, permalink=False)
-        entry.title(item.title)
+        # Atom titles and summaries are text constructs; RSS readers render <title> and
+        # <description> as HTML, so there the text is escaped once more (a title about
+        # "<script>" must show as text, never run).
+        entry.title(html.escape(item.title, quote=False) if rss else item.title)
         entry.updated(item.updated)
         entry.published(item.published)
         entry.author({"name": item.author})
-        entry.summary(item.summary)
+        entry.summary(html.escape(item.summary, quote=False) if rss else item.summary)
         entry.content(render_story_body(item), type="html")
         if item.url:
             entry.link(href=item.url, rel="alternate", type="text/html")
