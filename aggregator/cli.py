@@ -2,7 +2,7 @@
 
 Exit codes: 0 the command completed (for `run`, even if some sources failed);
 1 `run --strict` and a source failed; 2 usage or config error; 3 store error;
-4 publish error.
+4 publish error; 5 another run holds the store's lock.
 """
 
 from __future__ import annotations
@@ -23,12 +23,13 @@ from aggregator import __version__
 from aggregator.config import load_config
 from aggregator.errors import AggregatorError, ConfigError, PublishError, StoreError
 from aggregator.fetch import Fetcher
+from aggregator.lock import LockedError, exclusive, lock_path
 from aggregator.pipeline import run_once
 from aggregator.poll import report_line
 from aggregator.records import Config, RunReport
 from aggregator.store import Store
 
-EXIT_OK, EXIT_FEEDS_FAILED, EXIT_CONFIG, EXIT_STORE, EXIT_PUBLISH = 0, 1, 2, 3, 4
+EXIT_OK, EXIT_FEEDS_FAILED, EXIT_CONFIG, EXIT_STORE, EXIT_PUBLISH, EXIT_LOCKED = 0, 1, 2, 3, 4, 5
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -94,6 +95,9 @@ def _errors_to_exit_codes() -> Iterator[None]:
     except PublishError as exc:
         click.echo(str(exc), err=True)
         sys.exit(EXIT_PUBLISH)
+    except LockedError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(EXIT_LOCKED)
     except AggregatorError as exc:
         click.echo(str(exc), err=True)
         sys.exit(EXIT_STORE)
@@ -103,8 +107,15 @@ def _errors_to_exit_codes() -> Iterator[None]:
 @click.option("--once", is_flag=True, help="Poll the due sources once, publish, and exit.")
 @click.option("--all", "poll_all", is_flag=True, help="Poll every source now, due or not.")
 @click.option("--strict", is_flag=True, help="Exit 1 if any source failed.")
+@click.option(
+    "--wait",
+    default=30.0,
+    show_default=True,
+    type=click.FloatRange(0, 3600),
+    help="Seconds to wait for another run holding the store's lock (then exit 5).",
+)
 @click.pass_context
-def run(ctx: click.Context, once: bool, poll_all: bool, strict: bool) -> None:
+def run(ctx: click.Context, once: bool, poll_all: bool, strict: bool, wait: float) -> None:
     """Poll, process and publish: once (for cron), or as a long-running service that polls
     each source when it is due (SIGTERM stops it, SIGHUP reloads feeds.yaml)."""
     with _errors_to_exit_codes():
@@ -112,14 +123,15 @@ def run(ctx: click.Context, once: bool, poll_all: bool, strict: bool) -> None:
             from aggregator.service import Service
 
             o = ctx.obj
-            sys.exit(
-                Service(o["config_path"], db_url=o["db_url"], output_dir=o["output_dir"]).run()
-            )
+            with exclusive(lock_path(_config(ctx)), wait=wait):
+                service = Service(o["config_path"], db_url=o["db_url"], output_dir=o["output_dir"])
+                sys.exit(service.run())
         config = _config(ctx)
-        store = Store(config.store_url)
-        report = run_once(
-            config, store, Fetcher(config.fetch), datetime.now(UTC), poll_all=poll_all
-        )
+        with exclusive(lock_path(config), wait=wait):
+            store = Store(config.store_url)
+            report = run_once(
+                config, store, Fetcher(config.fetch), datetime.now(UTC), poll_all=poll_all
+            )
         print_report(report, config.output_dir)
         sys.exit(EXIT_FEEDS_FAILED if strict and report.failed else EXIT_OK)
 

@@ -160,3 +160,57 @@ def test_systemd_notify_protocol(tmp_path: Path, feed_server: FeedServer):
         sock.close()
     assert messages[0] == "READY=1"
     assert messages[-1] == "STOPPING=1"
+
+
+def test_one_writer_at_a_time_and_a_killed_holder_is_taken_over(
+    tmp_path: Path, feed_server: FeedServer
+):
+    feed_server.routes["/fast.xml"] = feed("fast")
+    (tmp_path / "feeds.yaml").write_text(f"feeds:\n  - url: {feed_server.url('/fast.xml')}\n")
+    service = subprocess.Popen(
+        [sys.executable, "-m", "aggregator", "run"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 15
+        while not feed_server.requests_for("/fast.xml") and time.monotonic() < deadline:
+            time.sleep(0.1)
+        blocked = run_cli("run", "--once", "--wait", "1", cwd=tmp_path)
+        assert blocked.returncode == 5
+        assert blocked.stderr.startswith(f"lock: aggregator pid {service.pid} is writing")
+        service.kill()  # SIGKILL: no chance to clean up; the kernel drops its lock
+        service.wait(timeout=10)
+        after = run_cli("run", "--once", "--all", "--wait", "1", cwd=tmp_path)
+        assert after.returncode == 0, after.stderr
+        assert "1 sources polled" in after.stdout
+    finally:
+        if service.poll() is None:
+            service.kill()
+            service.wait()
+    db = sqlite3.connect(tmp_path / "aggregator.sqlite")
+    assert db.execute("pragma integrity_check").fetchone() == ("ok",)
+
+
+def test_two_runs_at_once_take_turns(tmp_path: Path, feed_server: FeedServer):
+    body = rss([{"title": "Slow", "guid": "slow-1", "link": "https://slow.example/1"}])
+
+    def slowly():  # the whole body, over about a second
+        for i in range(0, len(body), max(1, len(body) // 5)):
+            time.sleep(0.2)
+            yield body[i : i + max(1, len(body) // 5)]
+
+    feed_server.routes["/slow.xml"] = Route(stream=slowly, headers={"Content-Type": "text/xml"})
+    (tmp_path / "feeds.yaml").write_text(f"feeds:\n  - url: {feed_server.url('/slow.xml')}\n")
+    command = [sys.executable, "-m", "aggregator", "run", "--once", "--all"]
+    first = subprocess.Popen(command, cwd=tmp_path, stdout=subprocess.PIPE, text=True)
+    time.sleep(0.3)
+    second = subprocess.run(command, cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    first_out, _ = first.communicate(timeout=60)
+    assert first.returncode == 0 and second.returncode == 0, second.stderr
+    assert "1 new" in first_out
+    assert "0 new" in second.stdout  # it waited, then found the entry stored
+    assert len(feed_server.requests_for("/slow.xml")) == 2
+    entries = run_cli("export", "entries", cwd=tmp_path).stdout.splitlines()
+    assert len(entries) == 1

@@ -1,0 +1,59 @@
+"""lock: one writer at a time. I/O: a lock file beside the store (or in the output folder).
+
+`run --once` and the service take an exclusive flock(2) lock before writing. The kernel
+drops it when the holder exits, however it exits, so a lock left by a killed process is
+simply taken over; the file only records who holds it, for the message.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+from aggregator.errors import AggregatorError
+from aggregator.records import Config
+
+
+class LockedError(AggregatorError):
+    """Another process is writing to the same store."""
+
+
+def lock_path(config: Config) -> Path:
+    url = config.store_url
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        return Path(url.removeprefix("sqlite:///") + ".lock")
+    return config.output_dir / ".aggregator.lock"
+
+
+@contextmanager
+def exclusive(path: Path, *, wait: float) -> Iterator[None]:
+    """Hold the lock, waiting up to `wait` seconds for another holder to finish."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle: IO[str] = path.open("a+")
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    handle.seek(0)
+                    holder = handle.read().strip() or "another process"
+                    raise LockedError(
+                        f"lock: {holder} is writing to this store ({path}); not starting a "
+                        "second writer - try again when it has finished"
+                    ) from None
+                time.sleep(0.2)
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"aggregator pid {os.getpid()}")
+        handle.flush()
+        yield
+    finally:
+        handle.close()  # releases the lock
