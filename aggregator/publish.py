@@ -215,6 +215,9 @@ def write_outputs(
         files[names["html"]] = render_index(items, settings, now, output, navigation).encode()
     try:
         output_dir.mkdir(parents=True, exist_ok=True)
+        # Temporary files of a run killed mid-write (the lock says no one else writes).
+        for leftover in output_dir.glob(".*.tmp"):
+            leftover.unlink(missing_ok=True)
     except OSError as exc:
         raise PublishError(f"cannot create {output_dir}: {exc.strerror or exc}") from None
     return tuple(write_atomic(output_dir / name, data) for name, data in files.items())
