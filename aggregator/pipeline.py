@@ -48,7 +48,7 @@ def run_once(
     due = due_feeds(config.sources, states, now, poll_all=poll_all)
     reports = poll_feeds(due, states, store, fetcher, now, config, progress=progress)
     published = process_and_publish(config, store, now)
-    return RunReport(feeds=reports, stories=len(published), published=len(published))
+    return RunReport(feeds=reports, published=len(published))
 
 
 def process_and_publish(config: Config, store: Store, now: datetime) -> tuple[ScoredStory, ...]:

@@ -98,8 +98,10 @@ def update_feed(
             try:
                 parsed = parse_feed(result.body, headers, result.final_url)
             except FeedError as error:
+                if error.kind is not FeedErrorKind.NOT_A_FEED:
+                    raise
                 discovered = discover_feed(result.body, result.final_url)
-                if error.kind is not FeedErrorKind.NOT_A_FEED or discovered is None:
+                if discovered is None:
                     raise
                 result = fetcher.fetch_feed(discovered, None, now)  # followed once
                 parsed = parse_feed(

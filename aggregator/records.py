@@ -322,7 +322,6 @@ class FeedReport:
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RunReport:
     feeds: tuple[FeedReport, ...]
-    stories: int = 0
     published: int = 0
 
     @property

@@ -8,7 +8,7 @@ from datetime import timedelta
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from aggregator import __version__
-from aggregator.config.values import Node, check_url, parse_duration, parse_size
+from aggregator.config.values import Node, check_url, parse_size
 from aggregator.dedupe import REPRESENTATIVE_KEYS
 from aggregator.errors import ConfigError
 from aggregator.records import (
@@ -34,9 +34,7 @@ def parse_schedule(top: Node) -> ScheduleSettings:
     d = ScheduleSettings()
 
     def duration(key: str, default: timedelta) -> timedelta:
-        return node.get_converted(
-            key, default, lambda v: parse_duration(v, low=timedelta(seconds=1))
-        )
+        return node.get_duration(key, default, low=timedelta(seconds=1))
 
     settings = ScheduleSettings(
         min_interval=duration("min_interval", d.min_interval),
@@ -89,9 +87,7 @@ def parse_score(top: Node) -> ScoreSettings:
         return weights.get_number(key, default, low=0, high=100)
 
     def duration(key: str, default: timedelta) -> timedelta:
-        return node.get_converted(
-            key, default, lambda v: parse_duration(v, low=timedelta(minutes=1))
-        )
+        return node.get_duration(key, default, low=timedelta(minutes=1))
 
     settings = ScoreSettings(
         coverage_weight=weight("coverage", d.coverage_weight),
@@ -135,9 +131,7 @@ def parse_publish(top: Node) -> PublishSettings:
         link=node.get_converted("link", default.link, check_url),
         author=node.get_str("author", default.author),
         max_items=node.get_int("max_items", default.max_items, low=1, high=10000),
-        window=node.get_converted(
-            "window", default.window, lambda v: parse_duration(v, low=timedelta(hours=1))
-        ),
+        window=node.get_duration("window", default.window, low=timedelta(hours=1)),
         min_score=node.get_number("min_score", default.min_score, low=0, high=100),
         related=node.get_int("related", default.related, low=0, high=20),
         outputs=_parse_outputs(node),
@@ -217,9 +211,7 @@ def parse_dedupe(top: Node) -> DedupeSettings:
                 line,
             )
     return DedupeSettings(
-        window=node.get_converted(
-            "window", default.window, lambda v: parse_duration(v, low=timedelta(hours=1))
-        ),
+        window=node.get_duration("window", default.window, low=timedelta(hours=1)),
         threshold=node.get_number("threshold", default.threshold, low=0.01, high=1.0),
         headline_threshold=node.get_number(
             "headline_threshold", default.headline_threshold, low=0.01, high=1.0

@@ -86,7 +86,7 @@ def _interval(value: Any) -> timedelta | None:
 
 
 def parse_max_age(node: Node) -> timedelta | None:
-    return node.get_converted("max_age", None, lambda v: parse_duration(v, low=timedelta(hours=1)))
+    return node.get_duration("max_age", None, low=timedelta(hours=1))
 
 
 def _filters(node: Node) -> tuple[Rule, ...]:

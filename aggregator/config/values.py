@@ -30,6 +30,7 @@ _SIZE_UNITS = {
 }
 
 T = TypeVar("T")
+D = TypeVar("D", timedelta, None)
 
 
 def load_yaml(text: str) -> Any:
@@ -111,6 +112,9 @@ class Node:
             return convert(self.data[key])
         except ValueError as exc:
             raise ConfigError(f"{key!r}: {exc}", self.line_of(key)) from None
+
+    def get_duration(self, key: str, default: D, *, low: timedelta) -> timedelta | D:
+        return self.get_converted(key, default, lambda v: parse_duration(v, low=low))
 
     def child(self, key: str) -> Node:
         value = self.get(key, CommentedMap)
