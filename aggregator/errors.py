@@ -26,6 +26,10 @@ class StoreError(AggregatorError):
         super().__init__(f"store: {message}")
 
 
+class StoreGoneError(StoreError):
+    """The database file was deleted or replaced under a running process."""
+
+
 class PublishError(AggregatorError):
     def __init__(self, message: str) -> None:
         super().__init__(f"publish: {message}")

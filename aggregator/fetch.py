@@ -22,7 +22,7 @@ import requests
 import urllib3.exceptions
 
 from aggregator.errors import FeedError, FeedErrorKind
-from aggregator.records import FeedState, FetchResult, FetchSettings
+from aggregator.records import Credentials, FeedState, FetchResult, FetchSettings
 
 ACCEPT = (
     "application/atom+xml, application/rss+xml, application/rdf+xml;q=0.9, "
@@ -54,10 +54,21 @@ class Fetcher:
             self._local.session = session
         return session
 
-    def fetch_feed(self, url: str, state: FeedState | None, now: datetime) -> FetchResult:
+    def fetch_feed(
+        self,
+        url: str,
+        state: FeedState | None,
+        now: datetime,
+        credentials: Credentials | None = None,
+        owner: str | None = None,
+    ) -> FetchResult:
         """GET `url`, conditionally when `state` knows a validator, following redirects
         one hop at a time so that each hop is checked (loops, private addresses) and
-        permanent moves (every hop 301 or 308) are told apart from temporary ones."""
+        permanent moves (every hop 301 or 308) are told apart from temporary ones.
+        `credentials` go only to the origin of `owner` (default `url`): a redirect to
+        another host, port or scheme does not carry them."""
+        secret = credentials.request_headers() if credentials is not None else {}
+        trusted = _origin(owner or url)
         headers = {}
         if state is not None and state.etag:
             headers["If-None-Match"] = state.etag
@@ -73,7 +84,7 @@ class Fetcher:
                     raise FeedError(FeedErrorKind.TIMEOUT, f"not finished within {s.deadline:g} s")
                 with self._session().get(
                     current,
-                    headers=headers,
+                    headers={**headers, **secret} if _origin(current) == trusted else headers,
                     stream=True,
                     allow_redirects=False,
                     timeout=(s.connect_timeout, s.read_timeout),
@@ -94,6 +105,12 @@ class Fetcher:
             raise FeedError(
                 FeedErrorKind.NETWORK, f"more than {s.max_redirects} redirects (a redirect loop?)"
             )
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    return scheme, (parts.hostname or ""), parts.port or {"http": 80, "https": 443}.get(scheme)
 
 
 def _redirect_target(response: requests.Response, current: str) -> str | None:

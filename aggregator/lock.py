@@ -15,7 +15,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from aggregator.errors import AggregatorError
+from sqlalchemy import make_url
+
+from aggregator.errors import AggregatorError, StoreError
 from aggregator.records import Config
 
 
@@ -24,17 +26,20 @@ class LockedError(AggregatorError):
 
 
 def lock_path(config: Config) -> Path:
-    url = config.store_url
-    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-        return Path(url.removeprefix("sqlite:///") + ".lock")
+    url = make_url(config.store_url)
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        return Path(url.database + ".lock")
     return config.output_dir / ".aggregator.lock"
 
 
 @contextmanager
 def exclusive(path: Path, *, wait: float) -> Iterator[None]:
     """Hold the lock, waiting up to `wait` seconds for another holder to finish."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle: IO[str] = path.open("a+")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle: IO[str] = path.open("a+")
+    except OSError as exc:
+        raise StoreError(f"cannot open the lock file {path}: {exc.strerror or exc}") from None
     try:
         deadline = time.monotonic() + wait
         while True:

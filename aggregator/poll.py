@@ -90,7 +90,8 @@ def update_feed(
         return FeedUpdate(deferred_until=until)
     try:
         with gate.slot(host):
-            result = fetcher.fetch_feed(target, state, now)
+            secret = source.credentials
+            result = fetcher.fetch_feed(target, state, now, secret, owner=source.url)
             if result.not_modified:
                 return FeedUpdate(result=result, seconds=time.monotonic() - started)
             discovered = None
@@ -103,7 +104,7 @@ def update_feed(
                 discovered = discover_feed(result.body, result.final_url)
                 if discovered is None:
                     raise
-                result = fetcher.fetch_feed(discovered, None, now)  # followed once
+                result = fetcher.fetch_feed(discovered, None, now, secret, owner=source.url)
                 parsed = parse_feed(
                     result.body, {"content-type": result.content_type or ""}, result.final_url
                 )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -31,6 +32,27 @@ class Rule:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Credentials:
+    """What a source needs to be let in: extra request headers and HTTP basic auth. Sent
+    only to the source's own origin (scheme, host, port), never after a redirect elsewhere;
+    shown nowhere (logs, status, exports and outputs name the source by URL and name)."""
+
+    headers: tuple[tuple[str, str], ...] = ()
+    username: str | None = None
+    password: str | None = None
+
+    def __repr__(self) -> str:
+        return "Credentials(<hidden>)"
+
+    def request_headers(self) -> dict[str, str]:
+        out = dict(self.headers)
+        if self.username is not None:
+            token = f"{self.username}:{self.password or ''}".encode()
+            out["Authorization"] = "Basic " + base64.b64encode(token).decode("ascii")
+        return out
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class FeedSource:
     """One source as the user wrote it in feeds.yaml."""
 
@@ -42,6 +64,7 @@ class FeedSource:
     rules: tuple[Rule, ...] = ()  # `filters:` become allow and block rules on `text`
     max_age: timedelta | None = None
     line: int | None = None
+    credentials: Credentials | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

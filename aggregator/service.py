@@ -17,14 +17,15 @@ import signal
 import socket
 import threading
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
+from sqlalchemy.exc import SQLAlchemyError
 
 from aggregator.config import load_config
-from aggregator.errors import AggregatorError, ConfigError
+from aggregator.errors import AggregatorError, ConfigError, StoreError, StoreGoneError
 from aggregator.fetch import Fetcher
 from aggregator.pipeline import process_and_publish
 from aggregator.poll import HostGate, report_line, store_update, update_feed
@@ -33,6 +34,7 @@ from aggregator.scheduler import HISTORY
 from aggregator.store import Store
 
 log = logging.getLogger("aggregator")
+STORE_RETRY = timedelta(seconds=60)  # a poll whose store update failed is tried again
 
 
 def notify(message: str) -> None:
@@ -68,6 +70,7 @@ class Service:
         self.changed = threading.Event()
         self.write_lock = threading.Lock()  # one writer: store updates and publishing
         self.stop_grace = stop_grace
+        self.exit_code = 0
         self.scheduler = BackgroundScheduler(
             timezone=UTC,
             executors={"default": ThreadPoolExecutor(self.config.fetch.workers)},
@@ -108,11 +111,11 @@ class Service:
         )
         closer.start()
         closer.join(self.stop_grace)  # fetches are bounded by their deadline anyway
-        if self.changed.is_set():
+        if self.changed.is_set() and not self.exit_code:
             self.publish()
         self.store.close()
         log.info("service: stopped")
-        return 0
+        return self.exit_code
 
     def _schedule(self, config: Config, now: datetime) -> None:
         states = self.store.feed_states()
@@ -137,12 +140,27 @@ class Service:
         if source is None or self.stop.is_set():
             return
         now = datetime.now(UTC)
-        state = self.store.feed_state(url)
-        update = update_feed(source, state, self.fetcher, now, self.gate)
-        with self.write_lock:
-            hours = self.store.posting_hours(since=now - HISTORY, source_url=url).get(url, 0)
-            report = store_update(source, state, update, self.store, now, config, hours)
-            new_state = self.store.feed_state(url)
+        try:
+            state = self.store.feed_state(url)
+            update = update_feed(source, state, self.fetcher, now, self.gate)
+            with self.write_lock:
+                hours = self.store.posting_hours(since=now - HISTORY, source_url=url).get(url, 0)
+                report = store_update(source, state, update, self.store, now, config, hours)
+                new_state = self.store.feed_state(url)
+        except (StoreError, SQLAlchemyError) as exc:
+            # Disk full, a locked or broken database: nothing of this poll was stored (one
+            # transaction), so the source is simply polled again later.
+            self._store_failed(exc)
+            if not self.stop.is_set():
+                self.scheduler.add_job(
+                    self.poll,
+                    "date",
+                    run_date=now + STORE_RETRY,
+                    id=url,
+                    args=[url],
+                    replace_existing=True,
+                )
+            return
         (log.warning if report.status == "error" else log.info)("%s", report_line(report))
         if report.new or report.updated:
             self.changed.set()
@@ -163,8 +181,20 @@ class Service:
             with self.write_lock:
                 scored = process_and_publish(self.config, self.store, datetime.now(UTC))
             log.info("publish: %d stories", len(scored))
+        except (StoreError, SQLAlchemyError) as exc:
+            self._store_failed(exc)
+            self.changed.set()  # try again when the next poll is stored
         except AggregatorError as exc:
             log.error("%s", exc)
+
+    def _store_failed(self, exc: Exception) -> None:
+        """One log line; a database file removed under the service stops it (exit 3): every
+        write from then on would be lost."""
+        text = str(exc) if isinstance(exc, StoreError) else f"store: {getattr(exc, 'orig', exc)}"
+        log.error("%s", text)
+        if isinstance(exc, StoreGoneError):
+            self.exit_code = 3
+            self.stop.set()
 
     def reload(self) -> None:
         self.mtime = self._mtime()

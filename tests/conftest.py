@@ -30,9 +30,11 @@ def feed_server() -> Iterator[FeedServer]:
         server.stop()
 
 
-def run_cli(*args: str, cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """Run the real `aggregator` CLI in a child process."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("AGGREGATOR_")}
+def run_cli(
+    *args: str, cwd: Path, timeout: float = 120, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """Run the real `aggregator` CLI in a child process (`env` adds variables)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AGGREGATOR_")} | (env or {})
     return subprocess.run(
         [sys.executable, "-m", "aggregator", *args],
         cwd=cwd,

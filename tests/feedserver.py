@@ -23,6 +23,8 @@ class Route:
     gzip: bool = False
     # A generator of chunks for slow or endless bodies (sent without Content-Length).
     stream: Callable[[], Iterator[bytes]] | None = None
+    # Headers a request must carry (else 401), for sources that need credentials.
+    require: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -49,6 +51,9 @@ class FeedServer:
                     route = server.routes.get(self.path)
                 if route is None:
                     self._send(404, {}, b"not found")
+                    return
+                if any(self.headers.get(k) != v for k, v in route.require.items()):
+                    self._send(401, {"WWW-Authenticate": 'Basic realm="feeds"'}, b"no")
                     return
                 self._serve(route)
 

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from aggregator.config.values import Node, check_url, parse_duration
 from aggregator.errors import ConfigError
 from aggregator.records import (
+    Credentials,
     FeedSource,
     Rule,
 )
@@ -57,11 +59,24 @@ def parse_sources(feeds: CommentedSeq | None, line: int) -> tuple[FeedSource, ..
 
 def _parse_source(node: Node) -> FeedSource:
     node.check_keys(
-        {"url", "name", "weight", "interval", "tags", "filters", "rules", "max_age"}, " in feed"
+        {
+            "url",
+            "name",
+            "weight",
+            "interval",
+            "tags",
+            "filters",
+            "rules",
+            "max_age",
+            "auth",
+            "headers",
+        },
+        " in feed",
     )
     url = node.get("url", str, required=True)
     assert url is not None
     url = node.get_converted("url", url, check_url)
+    url, credentials = parse_credentials(node, url)
     name = node.get_str("name", urlsplit(url).hostname or url)
     tags = node.get("tags", CommentedSeq) or CommentedSeq()
     for i, tag in enumerate(tags):
@@ -76,7 +91,62 @@ def _parse_source(node: Node) -> FeedSource:
         rules=_filters(node) + parse_rules(node),
         max_age=parse_max_age(node),
         line=node.line,
+        credentials=credentials,
     )
+
+
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # an HTTP header name (RFC 9110)
+
+
+def parse_credentials(node: Node, url: str) -> tuple[str, Credentials | None]:
+    """`auth: {username, password}` and `headers: {Name: value}`; `${VAR}` in a value is
+    read from the environment, so that secrets need not sit in feeds.yaml. A user and
+    password written into the URL are moved out of it: the URL is shown and stored, the
+    credentials never."""
+    parts = urlsplit(url)
+    username = password = None
+    if parts.username is not None or parts.password is not None:
+        username, password = unquote(parts.username or ""), unquote(parts.password or "")
+        netloc = parts.netloc.rpartition("@")[2]
+        url = urlunsplit(parts._replace(netloc=netloc))
+    auth = node.child("auth")
+    auth.check_keys({"username", "password"}, " in auth")
+    if auth.data:
+        username = _secret(auth, "username", required=True)
+        password = _secret(auth, "password")
+    headers = node.child("headers")
+    pairs = []
+    for name in headers.data:
+        if not isinstance(name, str) or not _TOKEN.match(name):
+            raise ConfigError(f"{name!r} is not a valid header name", headers.line_of(name))
+        value = _secret(headers, name, required=True)
+        assert value is not None
+        pairs.append((name, value))
+    if username is None and not pairs:
+        return url, None
+    return url, Credentials(headers=tuple(pairs), username=username, password=password)
+
+
+def _secret(node: Node, key: str, *, required: bool = False) -> str | None:
+    value = node.data.get(key)
+    if value is None:
+        if required:
+            raise ConfigError(f"missing required key {key!r}", node.line)
+        return None
+    if not isinstance(value, str | int):
+        raise ConfigError(f"{key!r} must be a string", node.line_of(key))
+
+    def from_env(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name not in os.environ:
+            raise ConfigError(f"{key!r}: environment variable {name} is not set", node.line_of(key))
+        return os.environ[name]
+
+    text = _ENV.sub(from_env, str(value))
+    if any(c in text for c in "\r\n\0"):
+        raise ConfigError(f"{key!r} must not contain line breaks", node.line_of(key))
+    return text
 
 
 def _interval(value: Any) -> timedelta | None:

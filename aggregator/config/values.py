@@ -154,12 +154,22 @@ def parse_size(value: Any) -> int:
 
 def check_url(url: str) -> str:
     parts = urlsplit(url.strip())
+    shown = redact(url.strip())
     if parts.scheme.lower() not in ("http", "https"):
-        raise ValueError(f"{url!r} is not an http(s) URL")
+        raise ValueError(f"{shown!r} is not an http(s) URL")
     if not parts.hostname:
-        raise ValueError(f"{url!r} has no host")
+        raise ValueError(f"{shown!r} has no host")
     try:
         parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError:
-        raise ValueError(f"{url!r} has an invalid port") from None
+        raise ValueError(f"{shown!r} has an invalid port") from None
     return url.strip()
+
+
+def redact(url: str) -> str:
+    """The URL without a user and password, for messages."""
+    scheme, sep, rest = url.partition("://")
+    authority, slash, path = rest.partition("/")
+    if not sep or "@" not in authority:
+        return url
+    return f"{scheme}://***@{authority.rpartition('@')[2]}{slash}{path}"

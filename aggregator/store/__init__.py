@@ -8,6 +8,7 @@ feed's update or none of it.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -15,11 +16,11 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, create_engine, event, func, insert, select, update
+from sqlalchemy import Engine, create_engine, event, func, insert, make_url, select, update
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import sessionmaker
 
-from aggregator.errors import StoreError
+from aggregator.errors import StoreError, StoreGoneError
 from aggregator.records import FeedSource, FeedState, Item, Score, StoredEntry
 from aggregator.related import Neighbours
 from aggregator.store.models import EntryRow, SourceRow, StoryRow
@@ -51,7 +52,32 @@ class Store:
             raise StoreError(f"bad database URL {url!r}: {exc}") from None
         except OperationalError as exc:
             raise StoreError(f"cannot open {url!r}: {exc.orig}") from None
+        self._watch_file()
         self._session = sessionmaker(self.engine, expire_on_commit=False)
+
+    def _watch_file(self) -> None:
+        """SQLite keeps writing to a database file that was deleted or replaced under it,
+        and all of that is lost when the process ends. So every transaction first checks
+        that the path still names the file that was opened."""
+        path = self.engine.url.database if self.engine.url.get_backend_name() == "sqlite" else None
+        if not path or path == ":memory:":
+            return
+        opened = os.stat(path)
+
+        @event.listens_for(self.engine, "begin")
+        def _still_there(_connection: Any) -> None:
+            try:
+                current = os.stat(path)
+            except OSError:
+                current = None
+            if current is None or (current.st_dev, current.st_ino) != (
+                opened.st_dev,
+                opened.st_ino,
+            ):
+                raise StoreGoneError(
+                    f"the database file {path} was removed or replaced while running; "
+                    "stopped so that nothing is written into a file no one will see"
+                )
 
     def _migrate(self) -> None:
         cfg = AlembicConfig()
@@ -353,14 +379,18 @@ class Store:
 
 
 def _create_engine(url: str) -> Engine:
-    if url.startswith("sqlite"):
-        db_path = url.split("///", 1)[1] if "///" in url else ""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite":
+        db_path = parsed.database
         if db_path and db_path != ":memory:":
             try:
                 Path(db_path).parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise StoreError(f"cannot create the folder for {db_path}: {exc}") from None
-        engine = create_engine(url, connect_args={"timeout": 30})
+        # Wait for another program's write lock (a sqlite3 shell, a backup) up to 30 s,
+        # or `?timeout=N` in the URL.
+        waits = {} if "timeout" in parsed.query else {"timeout": 30}
+        engine = create_engine(parsed, connect_args=waits)
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -371,4 +401,4 @@ def _create_engine(url: str) -> Engine:
             cursor.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(parsed, pool_pre_ping=True)
