@@ -1,0 +1,112 @@
+"""cli: thin. Parse arguments, call the library, map errors to exit codes.
+
+Exit codes: 0 the command completed (for `run`, even if some sources failed);
+1 `run --strict` and a source failed; 2 usage or config error; 3 store error;
+4 publish error; 5 another run holds the store's lock.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+from sqlalchemy.exc import SQLAlchemyError
+
+from aggregator import __version__
+from aggregator.config import load_config
+from aggregator.errors import AggregatorError, ConfigError, PublishError, StoreError
+from aggregator.lock import LockedError
+from aggregator.poll import report_line
+from aggregator.records import Config, RunReport
+
+EXIT_OK, EXIT_FEEDS_FAILED, EXIT_CONFIG, EXIT_STORE, EXIT_PUBLISH, EXIT_LOCKED = 0, 1, 2, 3, 4, 5
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(path_type=Path),
+    default=Path("feeds.yaml"),
+    show_default=True,
+    help="The feeds.yaml to use.",
+)
+@click.option(
+    "--db",
+    "db_url",
+    metavar="URL",
+    help="SQLAlchemy database URL (default: aggregator.sqlite beside the config).",
+)
+@click.option(
+    "--output",
+    "output_dir",
+    type=click.Path(path_type=Path),
+    help="Output folder (default: output/ beside the config).",
+)
+@click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.version_option(__version__, prog_name="aggregator")
+@click.pass_context
+def cli(
+    ctx: click.Context, config_path: Path, db_url: str | None, output_dir: Path | None, verbose: int
+) -> None:
+    """Poll RSS/Atom/JSON feeds, merge the same story across sources, score it, and
+    republish one curated feed."""
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler").setLevel(logging.DEBUG if verbose > 1 else logging.WARNING)
+    logging.basicConfig(
+        level=[logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)],
+        format="%(asctime)s %(levelname)s %(message)s",
+        stream=sys.stderr,
+    )
+    ctx.obj = {"config_path": config_path, "db_url": db_url, "output_dir": output_dir}
+
+
+def load(ctx: click.Context) -> Config:
+    o = ctx.obj
+    return load_config(o["config_path"], store_url=o["db_url"], output_dir=o["output_dir"])
+
+
+@contextmanager
+def errors_to_exit_codes() -> Iterator[None]:
+    """User mistakes and environment failures end with one line on stderr, never a
+    traceback; anything else is a bug and keeps its traceback."""
+    try:
+        yield
+    except ConfigError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(EXIT_CONFIG)
+    except StoreError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(EXIT_STORE)
+    except SQLAlchemyError as exc:
+        click.echo(f"store: {getattr(exc, 'orig', None) or exc}", err=True)
+        sys.exit(EXIT_STORE)
+    except PublishError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(EXIT_PUBLISH)
+    except LockedError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(EXIT_LOCKED)
+    except AggregatorError as exc:
+        click.echo(str(exc), err=True)
+        sys.exit(EXIT_STORE)
+
+
+def print_report(report: RunReport, output_dir: Path) -> None:
+    for feed in report.feeds:
+        click.echo(report_line(feed))
+    failed = len(report.failed)
+    click.echo(
+        f"{len(report.feeds)} sources polled, {failed} failed; "
+        f"{report.published} stories published to {output_dir}"
+    )
+
+
+def main() -> None:
+    cli(prog_name="aggregator")
