@@ -1,38 +1,82 @@
-"""feeds_file: edits feeds.yaml in place, keeping its comments and layout (ruamel.yaml
-round trip). I/O: reads and writes the file, atomically."""
+"""feeds_file: edits the `feeds:` list of feeds.yaml in place, keeping its comments and
+layout (ruamel.yaml round trip). I/O: reads the file, and writes it atomically only when
+the edited text is still a valid config."""
 
 from __future__ import annotations
 
 import io
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from aggregator.errors import ConfigError
+from aggregator.config import parse_config
+from aggregator.errors import ConfigError, PublishError
 from aggregator.publish import write_atomic
 
 
-def append_feed(path: Path, url: str, name: str, tags: tuple[str, ...] = ()) -> None:
+@dataclass(frozen=True, slots=True)
+class NewFeed:
+    url: str
+    name: str
+    tags: tuple[str, ...] = ()
+
+
+def _yaml() -> YAML:
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
     yaml.indent(mapping=2, sequence=4, offset=2)
+    return yaml
+
+
+def _load(path: Path) -> Any:
     try:
-        doc = yaml.load(path.read_text(encoding="utf-8")) if path.exists() else None
+        doc = _yaml().load(path.read_text(encoding="utf-8")) if path.exists() else None
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
-    if doc is None:
-        doc = CommentedMap()
-    feeds = doc.get("feeds")
-    if feeds is None:
-        feeds = doc["feeds"] = CommentedSeq()
-    entry = CommentedMap(url=url, name=name)
-    if tags:
-        entry["tags"] = list(tags)
-    feeds.append(entry)
+    return CommentedMap() if doc is None else doc
+
+
+def _save(path: Path, doc: Any) -> None:
     out = io.StringIO()
-    yaml.dump(doc, out)
+    _yaml().dump(doc, out)
+    text = out.getvalue()
+    parse_config(text, base_dir=path.resolve().parent, path=path)  # never write a broken file
     try:
-        write_atomic(path, out.getvalue().encode("utf-8"))
-    except Exception as exc:  # PublishError: say it as a config problem
+        write_atomic(path, text.encode("utf-8"))
+    except PublishError as exc:
         raise ConfigError(f"{path}: cannot write: {exc}") from None
+
+
+def lists_feeds(path: Path) -> bool:
+    """Does the file exist and list any source yet? (An empty list is no valid config,
+    but a fine place to import into.)"""
+    return path.exists() and bool(_load(path).get("feeds"))
+
+
+def append_feeds(path: Path, feeds: Sequence[NewFeed]) -> None:
+    doc = _load(path)
+    items = doc.get("feeds")
+    if items is None:
+        items = doc["feeds"] = CommentedSeq()
+    for feed in feeds:
+        entry = CommentedMap(url=feed.url, name=feed.name)
+        if feed.tags:
+            entry["tags"] = list(feed.tags)
+        items.append(entry)
+    _save(path, doc)
+
+
+def remove_feed(path: Path, line: int) -> None:
+    """Remove the source whose item starts on `line` (as the config reports it)."""
+    doc = _load(path)
+    items = doc.get("feeds") or CommentedSeq()
+    for index in range(len(items)):
+        if int(items.lc.item(index)[0]) + 1 == line:
+            del items[index]
+            _save(path, doc)
+            return
+    raise ConfigError(f"{path}: no source starts on line {line}")

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 
 from aggregator.cli.base import (
+    EXIT_CONFIG,
     EXIT_FEEDS_FAILED,
     cli,
     errors_to_exit_codes,
     load,
 )
-from aggregator.config import load_config
 from aggregator.fetch import Fetcher
 
 
@@ -27,7 +29,7 @@ def add(ctx: click.Context, url: str, name: str | None, tags: tuple[str, ...]) -
     and append it to feeds.yaml, keeping the file's comments."""
     from aggregator.config import check_url
     from aggregator.errors import FeedError
-    from aggregator.feeds_file import append_feed
+    from aggregator.feeds_file import NewFeed, append_feeds
     from aggregator.parse import parse_feed
     from aggregator.poll import discover_feed
 
@@ -64,9 +66,88 @@ def add(ctx: click.Context, url: str, name: str | None, tags: tuple[str, ...]) -
         name = name or parsed.title or (url.split("/")[2])
         if any(s.name.lower() == name.lower() for s in config.sources):
             name = f"{name} ({url.split('/')[2]})"
-        append_feed(ctx.obj["config_path"], url, name, tags)
-        load_config(ctx.obj["config_path"])  # what was written must be valid
+        append_feeds(ctx.obj["config_path"], [NewFeed(url, name, tags)])
         click.echo(
             f"add: added {name!r} ({url}, {len(parsed.entries)} entries now) to "
             f"{ctx.obj['config_path']}"
         )
+
+
+@cli.command()
+@click.argument("name")
+@click.pass_context
+def remove(ctx: click.Context, name: str) -> None:
+    """Remove the source called NAME (or with URL NAME) from feeds.yaml, keeping the file's
+    comments. Its stored entries stay; published stories keep them until they age out."""
+    from aggregator.feeds_file import remove_feed
+
+    with errors_to_exit_codes():
+        config = load(ctx)
+        wanted = name.strip().lower()
+        source = next(
+            (
+                s
+                for s in config.sources
+                if wanted in (s.name.lower(), s.url.lower(), s.url.lower().rstrip("/"))
+            ),
+            None,
+        )
+        if source is None or source.line is None:
+            names = ", ".join(s.name for s in config.sources)
+            raise click.UsageError(f"no source named {name!r} (sources: {names})")
+        remove_feed(ctx.obj["config_path"], source.line)
+        click.echo(f"remove: removed {source.name!r} ({source.url}) from {ctx.obj['config_path']}")
+
+
+@cli.command("import-opml")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def import_opml(ctx: click.Context, file: Path) -> None:
+    """Add the feeds of an OPML subscription list (a feed reader's export) to feeds.yaml,
+    keeping the file's comments. Folders and categories become tags; feeds already
+    listed are skipped."""
+    from aggregator.feeds_file import NewFeed, append_feeds, lists_feeds
+    from aggregator.opml import OpmlError, read_opml
+
+    with errors_to_exit_codes():
+        path = ctx.obj["config_path"]
+        config = load(ctx) if lists_feeds(path) else None
+        sources = config.sources if config is not None else ()
+        try:
+            subscriptions = read_opml(file.read_bytes())
+        except (OpmlError, OSError) as exc:
+            click.echo(f"import-opml: {file}: {exc}", err=True)
+            sys.exit(EXIT_CONFIG)
+        urls = {s.url.rstrip("/").lower() for s in sources}
+        names = {s.name.lower() for s in sources}
+        new = []
+        for sub in subscriptions:
+            if sub.url.rstrip("/").lower() in urls:
+                continue
+            host = urlsplit(sub.url).hostname or sub.url
+            name = " ".join((sub.title or host).split())
+            if name.lower() in names:
+                name = f"{name} ({host})"
+            if name.lower() in names:
+                name = sub.url
+            names.add(name.lower())
+            new.append(NewFeed(sub.url, name, sub.tags))
+        if new:
+            append_feeds(path, new)
+        click.echo(
+            f"import-opml: {len(new)} added, {len(subscriptions) - len(new)} already listed, "
+            f"to {path}"
+        )
+
+
+@cli.command("export-opml")
+@click.pass_context
+def export_opml(ctx: click.Context) -> None:
+    """Write the sources of feeds.yaml as an OPML 2.0 subscription list on stdout, for any
+    feed reader (tags become folders)."""
+    from aggregator.opml import write_opml
+
+    with errors_to_exit_codes():
+        config = load(ctx)
+        data = write_opml(config.sources, config.publish.title, datetime.now(UTC))
+        sys.stdout.buffer.write(data)
