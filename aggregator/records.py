@@ -167,6 +167,7 @@ class Config:
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     rules: tuple[Rule, ...] = ()
     max_age: timedelta | None = None
+    retention: timedelta = timedelta(days=90)  # `prune` drops what is older and unneeded
     path: Path | None = None
 
 

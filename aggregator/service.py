@@ -34,7 +34,10 @@ from aggregator.scheduler import HISTORY
 from aggregator.store import Store
 
 log = logging.getLogger("aggregator")
-STORE_RETRY = timedelta(seconds=60)  # a poll whose store update failed is tried again
+STORE_RETRY = timedelta(seconds=60)
+PRUNE_FIRST = timedelta(
+    minutes=10
+)  # then every 24 hours  # a poll whose store update failed is tried again
 
 
 def notify(message: str) -> None:
@@ -85,6 +88,13 @@ class Service:
         self.store.sync_sources(self.config.sources)
         self.scheduler.start()
         self._schedule(self.config, datetime.now(UTC))
+        self.scheduler.add_job(
+            self.prune,
+            "interval",
+            hours=24,
+            id=" prune",
+            next_run_time=datetime.now(UTC) + PRUNE_FIRST,
+        )
         if not (self.config.output_dir / "feed.atom").exists():
             self.changed.set()
         watchdog = float(os.environ.get("WATCHDOG_USEC", "0")) / 2e6
@@ -186,6 +196,20 @@ class Service:
             self.changed.set()  # try again when the next poll is stored
         except AggregatorError as exc:
             log.error("%s", exc)
+
+    def prune(self) -> None:
+        """Once a day: what `aggregator prune` does, with the retention from feeds.yaml."""
+        now = datetime.now(UTC)
+        try:
+            with self.write_lock:
+                done = self.store.prune(
+                    before=now - self.config.retention,
+                    needed_since=now - self.config.publish.window,
+                    now=now,
+                )
+            log.info("prune: %d entries and %d stories dropped", done.entries, done.stories)
+        except (StoreError, SQLAlchemyError) as exc:
+            self._store_failed(exc)
 
     def _store_failed(self, exc: Exception) -> None:
         """One log line; a database file removed under the service stops it (exit 3): every

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import click
 
@@ -86,3 +86,43 @@ def explain(ctx: click.Context, ident: str) -> None:
                 wanted=wanted_members(story, sources, config.rules, config.max_age, now),
             )
         )
+
+
+@cli.command()
+@click.option(
+    "--older-than",
+    "older_than",
+    metavar="DURATION",
+    help="Drop entries published longer ago than this (default: `retention:`, 90d).",
+)
+@click.pass_context
+def prune(ctx: click.Context, older_than: str | None) -> None:
+    """Drop stored entries older than the retention age that no published story needs,
+    and compact the database. A feed that still lists a dropped entry does not bring it
+    back. The service does this once a day by itself."""
+    from aggregator.config import parse_duration
+    from aggregator.lock import exclusive, lock_path
+
+    with errors_to_exit_codes():
+        config = load(ctx)
+        keep = config.retention
+        if older_than is not None:
+            try:
+                keep = parse_duration(older_than, low=timedelta(days=1))
+            except ValueError as exc:
+                raise click.BadParameter(str(exc), param_hint="--older-than") from None
+        with exclusive(lock_path(config), wait=30):
+            store = Store(config.store_url)
+            now = datetime.now(UTC)
+            before = store.size()
+            done = store.prune(before=now - keep, needed_since=now - config.publish.window, now=now)
+            after = store.size()
+        sizes = f"; database {_mb(before)} -> {_mb(after)}" if before and after else ""
+        click.echo(
+            f"prune: {done.entries} entries and {done.stories} stories older than {keep.days}d "
+            f"dropped{sizes}"
+        )
+
+
+def _mb(size: int) -> str:
+    return f"{size / 2**20:.1f} MB"

@@ -6,6 +6,7 @@ bad URLs, bad durations, bad regular expressions and duplicate sources.
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
@@ -75,6 +76,7 @@ def parse_config(
             "dedupe",
             "rules",
             "max_age",
+            "retention",
             "schedule",
         }
     )
@@ -103,6 +105,7 @@ def parse_config(
         schedule=parse_schedule(top),
         rules=parse_rules(top),
         max_age=parse_max_age(top),
+        retention=top.get_duration("retention", timedelta(days=90), low=timedelta(days=1)),
         path=path,
     )
 

@@ -10,20 +10,34 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, create_engine, event, func, insert, make_url, select, update
+from sqlalchemy import (
+    Engine,
+    create_engine,
+    delete,
+    event,
+    exists,
+    func,
+    insert,
+    make_url,
+    or_,
+    select,
+    tuple_,
+    update,
+)
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from aggregator.errors import StoreError, StoreGoneError
 from aggregator.records import FeedSource, FeedState, Item, Score, StoredEntry
 from aggregator.related import Neighbours
-from aggregator.store.models import EntryRow, SourceRow, StoryRow
+from aggregator.store.models import EntryRow, PrunedRow, SourceRow, StoryRow
 from aggregator.store.rows import (
     CHUNK,
     apply_state,
@@ -140,6 +154,8 @@ class Store:
                     EntryRow.source_id == source.id, EntryRow.key.in_(chunk)
                 )
                 existing.update((row.key, row) for row in session.scalars(query))
+            gone = _pruned_keys(session, source.id, [k for k in keys if k not in existing])
+            items = [item for item in items if item.key not in gone]
             unmatched = [item for item in items if item.key not in existing]
             churned = churned_rows(session, source.id, unmatched, {i.key for i in items})
             fresh = []
@@ -349,6 +365,57 @@ class Store:
 
     # --- export -------------------------------------------------------------------------
 
+    def prune(self, *, before: datetime, needed_since: datetime, now: datetime) -> Pruned:
+        """Drop the entries published before `before` whose story has no member published
+        since `needed_since` (what is published stays whole), and the stories left empty;
+        leave a tombstone per entry (dropped again after another `now - before`); then
+        compact the database. One transaction: a kill keeps all or nothing of it."""
+        needed = select(EntryRow.story_id).where(
+            EntryRow.published >= needed_since, EntryRow.story_id.is_not(None)
+        )
+        victims = select(EntryRow.id, EntryRow.source_id, EntryRow.key).where(
+            EntryRow.published < before,
+            or_(EntryRow.story_id.is_(None), EntryRow.story_id.not_in(needed)),
+        )
+        with self._session.begin() as session:
+            rows = session.execute(victims).all()
+            ids = [r.id for r in rows]
+            session.execute(delete(PrunedRow).where(PrunedRow.pruned_at < before))
+            for start in range(0, len(rows), CHUNK):
+                chunk = rows[start : start + CHUNK]
+                session.execute(delete(EntryRow).where(EntryRow.id.in_([r.id for r in chunk])))
+                tombstones = {(r.source_id, r.key) for r in chunk}
+                known = session.execute(
+                    select(PrunedRow.source_id, PrunedRow.key).where(
+                        tuple_(PrunedRow.source_id, PrunedRow.key).in_(tombstones)
+                    )
+                ).all()
+                fresh = tombstones - {tuple(k) for k in known}
+                if fresh:
+                    session.execute(
+                        insert(PrunedRow),
+                        [{"source_id": s, "key": k, "pruned_at": now} for s, k in fresh],
+                    )
+            emptied = session.execute(
+                delete(StoryRow).where(~exists().where(EntryRow.story_id == StoryRow.id))
+            )
+            orphans = getattr(emptied, "rowcount", 0)
+        self._compact()
+        return Pruned(entries=len(ids), stories=int(orphans or 0))
+
+    def size(self) -> int | None:
+        """Bytes on disk of an SQLite store (with its write-ahead log), else None."""
+        path = self.engine.url.database if self.engine.url.get_backend_name() == "sqlite" else None
+        if not path or path == ":memory:":
+            return None
+        return sum(os.stat(p).st_size for p in (path, f"{path}-wal") if os.path.exists(p))
+
+    def _compact(self) -> None:
+        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+            c.exec_driver_sql("VACUUM")
+            if self.engine.url.get_backend_name() == "sqlite":
+                c.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+
     def export_entries(self) -> Iterator[dict[str, Any]]:
         """One plain dict per stored entry, oldest first, streamed."""
         query = (
@@ -376,6 +443,22 @@ class Store:
                     "story_id": entry.story_id,
                     "score": score,
                 }
+
+
+@dataclass(frozen=True, slots=True)
+class Pruned:
+    entries: int
+    stories: int
+
+
+def _pruned_keys(session: Session, source_id: int, keys: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(keys), CHUNK):
+        query = select(PrunedRow.key).where(
+            PrunedRow.source_id == source_id, PrunedRow.key.in_(keys[start : start + CHUNK])
+        )
+        found.update(session.scalars(query))
+    return found
 
 
 def _create_engine(url: str) -> Engine:

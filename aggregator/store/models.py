@@ -112,3 +112,15 @@ class StoryRow(Base):
     scored_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     related_key: Mapped[str | None] = mapped_column(String(400))
     related: Mapped[list[list[Any]] | None] = mapped_column(JSON)
+
+
+class PrunedRow(Base):
+    """An entry `prune` dropped: its feed may still list it, and must not bring it back."""
+
+    __tablename__ = "pruned"
+
+    source_id: Mapped[int] = mapped_column(
+        ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True
+    )
+    key: Mapped[str] = mapped_column(String(2000), primary_key=True)
+    pruned_at: Mapped[datetime] = mapped_column(UTCDateTime)

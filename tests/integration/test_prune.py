@@ -1,0 +1,109 @@
+"""`prune`: old entries that no published story needs leave the store, the file shrinks,
+and a feed that still lists them does not bring them back."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
+from pathlib import Path
+
+from aggregator.records import FeedSource, FeedState, Item
+from aggregator.store import Store
+from aggregator.story_index import Decision
+from tests.conftest import run_cli
+from tests.feeds import rss
+from tests.feedserver import FeedServer, Route
+
+
+def dated(days_ago: float, i: int) -> dict[str, str]:
+    when = datetime.now(UTC) - timedelta(days=days_ago)
+    return {
+        "title": f"Entry {i} on subject number {i} from {days_ago:g} days ago",
+        "link": f"https://p.example/{i}",
+        "guid": f"g{i}",
+        "pubDate": format_datetime(when, usegmt=True),
+        "description": f"<p>{i} " + "padding words " * 150 + "</p>",
+    }
+
+
+def test_prune_drops_old_entries_shrinks_the_file_and_they_stay_gone(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    items = [dated(200, i) for i in range(400)] + [dated(1, i) for i in range(400, 405)]
+    feed_server.routes["/p.xml"] = Route(body=rss(items))
+    (tmp_path / "feeds.yaml").write_text(
+        f"retention: 30d\nfeeds:\n  - {{url: {feed_server.url('/p.xml')}, name: P}}\n"
+    )
+    assert run_cli("run", "--once", cwd=tmp_path).returncode == 0
+    db = tmp_path / "aggregator.sqlite"
+
+    def size() -> int:
+        wal = Path(f"{db}-wal")
+        return db.stat().st_size + (wal.stat().st_size if wal.exists() else 0)
+
+    size_before = size()
+    result = run_cli("prune", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("prune: 400 entries and ")
+    assert "stories older than 30d dropped; database " in result.stdout
+    size_after = size()
+    assert size_after < size_before / 4, (size_before, size_after)
+
+    def guids() -> set[str]:
+        out = run_cli("export", "entries", cwd=tmp_path).stdout.splitlines()
+        return {json.loads(line)["guid"] for line in out}
+
+    assert guids() == {f"g{i}" for i in range(400, 405)}
+    again = run_cli("run", "--once", "--all", cwd=tmp_path)  # the feed still lists them
+    assert again.returncode == 0, again.stderr
+    assert "0 new" in again.stdout
+    assert guids() == {f"g{i}" for i in range(400, 405)}
+    assert run_cli("prune", "--older-than", "1h", cwd=tmp_path).returncode == 2
+    assert run_cli("prune", "--older-than", "1d", cwd=tmp_path).returncode == 0
+
+
+def test_an_old_member_of_a_story_still_published_is_kept(tmp_path: Path) -> None:
+    now = datetime.now(UTC)
+    source = FeedSource(url="https://s.example/feed", name="S")
+    store = Store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    store.sync_sources([source])
+
+    def item(key: str, published: datetime) -> Item:
+        return Item(
+            source_url=source.url,
+            key=key,
+            url=f"https://s.example/{key}",
+            canonical_url=f"https://s.example/{key}",
+            title=key,
+            summary_html="",
+            content_html=None,
+            text=key,
+            author=None,
+            tags=(),
+            published=published,
+            updated=published,
+            content_hash=key,
+        )
+
+    old, recent, alone = now - timedelta(days=120), now - timedelta(hours=2), now
+    store.save_items(
+        FeedState(url=source.url),
+        [item("old-in-live-story", old), item("recent", recent), item("old-alone", old)],
+        now=now,
+    )
+    ids = {e.title: e.id for e in store.unassigned_entries()}
+    store.assign_stories(
+        {
+            ids["old-in-live-story"]: Decision(story_id="live", similarity=1.0, reason="test"),
+            ids["recent"]: Decision(story_id="live", similarity=1.0, reason="test"),
+            ids["old-alone"]: Decision(story_id="dead", similarity=1.0, reason="test"),
+        },
+        now=alone,
+    )
+    done = store.prune(
+        before=now - timedelta(days=90), needed_since=now - timedelta(days=3), now=now
+    )
+    assert (done.entries, done.stories) == (1, 1)
+    assert {e.title for e in store.story_entries("live")} == {"old-in-live-story", "recent"}
+    assert store.story_ids() == ("live",)
