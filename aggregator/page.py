@@ -11,7 +11,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from aggregator.digest import DigestItem, files_of
 from aggregator.records import OutputSettings, PublishSettings
 
-_env = Environment(
+environment = Environment(
     loader=PackageLoader("aggregator", "templates"),
     autoescape=select_autoescape(default=True, default_for_string=True),
     trim_blocks=False,
@@ -20,7 +20,7 @@ _env = Environment(
 
 
 def render_story_body(item: DigestItem) -> str:
-    macro = _env.get_template("item.html").module.story_body  # type: ignore[attr-defined]
+    macro = environment.get_template("item.html").module.story_body  # type: ignore[attr-defined]
     return str(macro(item)).strip()
 
 
@@ -34,7 +34,7 @@ def render_index(
     """An output's HTML page; `outputs`: every curated feed with its files, for the
     navigation."""
     output = output or settings.main
-    return _env.get_template("index.html").render(
+    return environment.get_template("index.html").render(
         items=items,
         settings=settings,
         output=output,

@@ -9,13 +9,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from aggregator.dedupe import assign_stories, build_index, group_stories
 from aggregator.digest import build_digest
 from aggregator.fetch import Fetcher
+from aggregator.health import DAYS, render_metrics, source_health
+from aggregator.health_pages import (
+    OPERATOR_FEED,
+    STATUS_PAGE,
+    render_operator_feed,
+    render_status_page,
+)
 from aggregator.poll import Progress, poll_feeds
-from aggregator.publish import write_outputs
+from aggregator.publish import write_atomic, write_outputs
 from aggregator.records import (
     Config,
     OutputSettings,
@@ -48,7 +55,28 @@ def run_once(
     due = due_feeds(config.sources, states, now, poll_all=poll_all)
     reports = poll_feeds(due, states, store, fetcher, now, config, progress=progress)
     published = process_and_publish(config, store, now)
-    return RunReport(feeds=reports, published=len(published))
+    report = RunReport(feeds=reports, published=len(published))
+    report_health(config, store, now, report)
+    return report
+
+
+def report_health(config: Config, store: Store, now: datetime, run: RunReport | None) -> None:
+    """The operators' view after a run: the status page, the operator feed (if asked
+    for) and the Prometheus textfile (if configured)."""
+    health = source_health(
+        config,
+        store.feed_states(),
+        store.entry_counts(),
+        store.latest_published(),
+        store.daily_counts(since=now - timedelta(days=DAYS)),
+        now,
+    )
+    out = config.output_dir
+    write_atomic(out / STATUS_PAGE, render_status_page(health, config.publish, now).encode())
+    if config.publish.operator_feed:
+        write_atomic(out / OPERATOR_FEED, render_operator_feed(health, config.publish, now))
+    if config.metrics_file is not None:
+        write_atomic(config.metrics_file, render_metrics(health, now, run).encode())
 
 
 def process_and_publish(config: Config, store: Store, now: datetime) -> tuple[ScoredStory, ...]:

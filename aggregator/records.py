@@ -143,6 +143,8 @@ class PublishSettings:
     min_score: float = 0.0
     related: int = 4
     outputs: tuple[OutputSettings, ...] = ()  # curated feeds beside the main one
+    operator_feed: bool = False  # output/operator.atom: broken, idle and disabled sources
+    hub: str | None = None  # a WebSub hub: advertised in the feeds, pinged on change
 
     @property
     def main(self) -> OutputSettings:
@@ -168,6 +170,7 @@ class Config:
     rules: tuple[Rule, ...] = ()
     max_age: timedelta | None = None
     retention: timedelta = timedelta(days=90)  # `prune` drops what is older and unneeded
+    metrics_file: Path | None = None  # Prometheus textfile, written after each run
     path: Path | None = None
 
 

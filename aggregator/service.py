@@ -27,7 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from aggregator.config import load_config
 from aggregator.errors import AggregatorError, ConfigError, StoreError, StoreGoneError
 from aggregator.fetch import Fetcher
-from aggregator.pipeline import process_and_publish
+from aggregator.pipeline import process_and_publish, report_health
 from aggregator.poll import HostGate, report_line, store_update, update_feed
 from aggregator.records import Config
 from aggregator.scheduler import HISTORY
@@ -188,8 +188,10 @@ class Service:
 
     def publish(self) -> None:
         try:
+            now = datetime.now(UTC)
             with self.write_lock:
-                scored = process_and_publish(self.config, self.store, datetime.now(UTC))
+                scored = process_and_publish(self.config, self.store, now)
+                report_health(self.config, self.store, now, None)
             log.info("publish: %d stories", len(scored))
         except (StoreError, SQLAlchemyError) as exc:
             self._store_failed(exc)

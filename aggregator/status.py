@@ -20,7 +20,7 @@ def status_rows(
                 "name": source.name,
                 "url": source.url,
                 "fetched_from": state.target,
-                "state": _state_word(state),
+                "state": state_word(state),
                 "last_success": _iso(state.last_success),
                 "last_error": f"{state.last_error_kind}: {state.last_error}"
                 if state.last_error_kind
@@ -80,7 +80,7 @@ def render_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def _state_word(state: FeedState) -> str:
+def state_word(state: FeedState) -> str:
     if state.disabled:
         return "disabled"
     if state.last_fetched is None:

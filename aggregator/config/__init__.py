@@ -77,6 +77,7 @@ def parse_config(
             "rules",
             "max_age",
             "retention",
+            "metrics_file",
             "schedule",
         }
     )
@@ -106,6 +107,7 @@ def parse_config(
         rules=parse_rules(top),
         max_age=parse_max_age(top),
         retention=top.get_duration("retention", timedelta(days=90), low=timedelta(days=1)),
+        metrics_file=base_dir / metrics if (metrics := top.get("metrics_file", str)) else None,
         path=path,
     )
 

@@ -121,6 +121,8 @@ def parse_publish(top: Node) -> PublishSettings:
             "min_score",
             "related",
             "outputs",
+            "operator_feed",
+            "hub",
         },
         " in publish",
     )
@@ -134,6 +136,8 @@ def parse_publish(top: Node) -> PublishSettings:
         window=node.get_duration("window", default.window, low=timedelta(hours=1)),
         min_score=node.get_number("min_score", default.min_score, low=0, high=100),
         related=node.get_int("related", default.related, low=0, high=20),
+        operator_feed=node.get_bool("operator_feed", default.operator_feed),
+        hub=node.get_converted("hub", default.hub, check_url),
         outputs=_parse_outputs(node),
     )
 
@@ -152,10 +156,10 @@ def _parse_outputs(publish: Node) -> tuple[OutputSettings, ...]:
         node.check_keys({"name", "title", "min_score", "tags", "sources", "size"}, " in output")
         name = node.get("name", str, required=True)
         assert name is not None
-        if not _OUTPUT_NAME.match(name) or name in ("feed", "index"):
+        if not _OUTPUT_NAME.match(name) or name in ("feed", "index", "status", "operator"):
             raise ConfigError(
                 f"output name {name!r}: use lower-case letters, digits, - and _ "
-                "(not feed or index)",
+                "(not feed, index, status or operator)",
                 node.line_of("name"),
             )
         if any(o.name == name for o in outputs):

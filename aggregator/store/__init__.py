@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -200,6 +200,35 @@ class Store:
         )
         with self._session() as session:
             return {url: int(n) for url, n in session.execute(query)}
+
+    def daily_counts(self, *, since: datetime) -> dict[str, dict[str, int]]:
+        """Per source, entries first seen on each UTC day (YYYY-MM-DD) since `since`."""
+        query = (
+            select(SourceRow.url, EntryRow.first_seen)
+            .join(SourceRow, EntryRow.source_id == SourceRow.id)
+            .where(EntryRow.first_seen >= since)
+        )
+        days: dict[str, dict[str, int]] = {}
+        with self._session() as session:
+            for url, seen in session.execute(query):
+                per_day = days.setdefault(url, {})
+                day = seen.date().isoformat()
+                per_day[day] = per_day.get(day, 0) + 1
+        return days
+
+    def latest_published(self) -> dict[str, datetime]:
+        """Per source, the date of its newest entry (for spotting idle sources)."""
+        query = (
+            select(SourceRow.url, func.max(EntryRow.published))
+            .join(EntryRow, EntryRow.source_id == SourceRow.id)
+            .group_by(SourceRow.url)
+        )
+        with self._session() as session:
+            return {
+                url: (when if when.tzinfo else when.replace(tzinfo=UTC))
+                for url, when in session.execute(query)
+                if when is not None
+            }
 
     def save_state(self, state: FeedState) -> None:
         """Record a fetch that stored nothing: 304, or a classified failure."""

@@ -1,0 +1,173 @@
+"""health: how the sources are doing, for operators. Pure: records in, text out.
+
+One `SourceHealth` per configured source, from its fetch state and stored entries; from
+those, the Prometheus metrics (the textfile written after each run, and `serve`'s
+/metrics) and what the operator feed and status page show.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from aggregator.records import Config, FeedState, RunReport
+from aggregator.status import state_word
+
+DAYS = 14  # the status page's chart
+IDLE_AFTER = timedelta(days=14)  # no new entry for this long: an idle source
+BROKEN_AFTER = 3  # failed polls in a row: a broken source
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SourceHealth:
+    name: str
+    url: str
+    state: str  # ok, failing, disabled, new
+    last_success: datetime | None
+    last_error: str | None
+    error_count: int
+    entries: int
+    latest: datetime | None  # the newest entry's date
+    per_day: tuple[tuple[str, int], ...]  # (YYYY-MM-DD, entries first seen), oldest first
+    problem: str | None  # why it belongs in the operator feed
+
+
+def source_health(
+    config: Config,
+    states: Mapping[str, FeedState],
+    counts: Mapping[str, int],
+    latest: Mapping[str, datetime],
+    daily: Mapping[str, Mapping[str, int]],
+    now: datetime,
+) -> list[SourceHealth]:
+    days = [(now - timedelta(days=n)).date().isoformat() for n in range(DAYS - 1, -1, -1)]
+    found = []
+    for source in config.sources:
+        state = states.get(source.url) or FeedState(url=source.url)
+        newest = latest.get(source.url)
+        problem = None
+        if state.disabled:
+            problem = f"disabled: {state.disabled}"
+        elif state.error_count >= BROKEN_AFTER:
+            problem = (
+                f"broken: {state.error_count} failed polls in a row, last "
+                f"{state.last_error_kind}: {state.last_error}"
+            )
+        elif state.last_success is not None and (newest is None or now - newest > IDLE_AFTER):
+            when = newest.date().isoformat() if newest else "never"
+            problem = f"idle: no new entry for {IDLE_AFTER.days} days (newest: {when})"
+        found.append(
+            SourceHealth(
+                name=source.name,
+                url=source.url,
+                state=state_word(state),
+                last_success=state.last_success,
+                last_error=(
+                    f"{state.last_error_kind}: {state.last_error}"
+                    if state.last_error_kind
+                    else None
+                ),
+                error_count=state.error_count,
+                entries=counts.get(source.url, 0),
+                latest=newest,
+                per_day=tuple((d, daily.get(source.url, {}).get(d, 0)) for d in days),
+                problem=problem,
+            )
+        )
+    return found
+
+
+def render_metrics(
+    health: Sequence[SourceHealth], now: datetime, run: RunReport | None = None
+) -> str:
+    """Prometheus text exposition format (0.0.4)."""
+    lines: list[str] = []
+
+    def metric(name: str, kind: str, text: str, values: list[tuple[str, float]]) -> None:
+        lines.append(f"# HELP {name} {text}")
+        lines.append(f"# TYPE {name} {kind}")
+        lines.extend(f"{name}{labels} {value:g}" for labels, value in values)
+
+    def label(h: SourceHealth) -> str:
+        return f'{{source="{_escape(h.name)}"}}'
+
+    states = ("ok", "failing", "disabled", "new")
+    metric(
+        "aggregator_sources",
+        "gauge",
+        "Configured sources by state.",
+        [(f'{{state="{s}"}}', sum(h.state == s for h in health)) for s in states],
+    )
+    metric(
+        "aggregator_source_up",
+        "gauge",
+        "1 if the source's last poll succeeded.",
+        [(label(h), float(h.state == "ok")) for h in health],
+    )
+    metric(
+        "aggregator_source_consecutive_errors",
+        "gauge",
+        "Failed polls in a row.",
+        [(label(h), h.error_count) for h in health],
+    )
+    metric(
+        "aggregator_source_entries",
+        "gauge",
+        "Entries stored for the source.",
+        [(label(h), h.entries) for h in health],
+    )
+    metric(
+        "aggregator_source_last_success_timestamp_seconds",
+        "gauge",
+        "When the source was last fetched successfully (Unix time).",
+        [(label(h), h.last_success.timestamp()) for h in health if h.last_success],
+    )
+    metric(
+        "aggregator_source_newest_entry_timestamp_seconds",
+        "gauge",
+        "Date of the source's newest entry (Unix time).",
+        [(label(h), h.latest.timestamp()) for h in health if h.latest],
+    )
+    metric(
+        "aggregator_source_problem",
+        "gauge",
+        "1 if the source is broken, idle or disabled.",
+        [(label(h), float(h.problem is not None)) for h in health],
+    )
+    if run is not None:
+        metric(
+            "aggregator_run_timestamp_seconds",
+            "gauge",
+            "When the last run finished (Unix time).",
+            [("", now.timestamp())],
+        )
+        metric(
+            "aggregator_run_sources_polled",
+            "gauge",
+            "Sources polled by the last run.",
+            [("", len(run.feeds))],
+        )
+        metric(
+            "aggregator_run_sources_failed",
+            "gauge",
+            "Sources that failed in the last run.",
+            [("", len(run.failed))],
+        )
+        metric(
+            "aggregator_run_entries_new",
+            "gauge",
+            "New entries stored by the last run.",
+            [("", sum(f.new for f in run.feeds))],
+        )
+        metric(
+            "aggregator_run_stories_published",
+            "gauge",
+            "Stories in the main curated feed after the last run.",
+            [("", run.published)],
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _escape(value: str) -> str:
+    return value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")

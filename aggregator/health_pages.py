@@ -1,0 +1,57 @@
+"""health_pages: SourceHealth -> the operators' status page (HTML with inline SVG charts)
+and the operator feed (Atom: one entry per broken, idle or disabled source). Pure."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from datetime import datetime
+from urllib.parse import urljoin
+
+from feedgen.feed import FeedGenerator
+
+from aggregator.digest import atom_id
+from aggregator.health import DAYS, SourceHealth
+from aggregator.page import environment
+from aggregator.records import PublishSettings
+
+STATUS_PAGE = "status.html"
+OPERATOR_FEED = "operator.atom"
+
+
+def render_status_page(
+    health: Sequence[SourceHealth], settings: PublishSettings, now: datetime
+) -> str:
+    rows = sorted(health, key=lambda h: (h.problem is None, h.name.lower()))
+    return environment.get_template(STATUS_PAGE).render(
+        rows=rows, title=settings.title, days=DAYS, generated=now.strftime("%Y-%m-%d %H:%M UTC")
+    )
+
+
+def render_operator_feed(
+    health: Sequence[SourceHealth], settings: PublishSettings, now: datetime
+) -> bytes:
+    """An entry per problem, whose id stays the same while the problem lasts (the source
+    and the problem's kind, and since when it has been so), so a reader shows it once."""
+    feed = FeedGenerator()
+    self_url = urljoin(settings.link, OPERATOR_FEED)
+    feed.id(atom_id("operator:" + self_url))
+    feed.title(f"{settings.title}: sources that need a look")
+    feed.author({"name": settings.author})
+    feed.link(href=urljoin(settings.link, STATUS_PAGE), rel="alternate", type="text/html")
+    feed.link(href=self_url, rel="self", type="application/atom+xml")
+    problems = [h for h in health if h.problem]
+    feed.updated(now)
+    for h in reversed(problems):
+        assert h.problem is not None
+        kind = h.problem.split(":", 1)[0]
+        since = h.last_success if kind == "broken" else h.latest
+        key = f"{h.url}|{kind}|{since.isoformat() if since else ''}"
+        entry = feed.add_entry()
+        entry.id("urn:aggregator:operator:" + hashlib.sha1(key.encode()).hexdigest())
+        entry.title(f"{h.name}: {kind}")
+        entry.updated(since or now)
+        entry.summary(h.problem)
+        entry.link(href=h.url, rel="alternate")
+    data: bytes = feed.atom_str(pretty=True, encoding="utf-8", xml_declaration=True)
+    return data
