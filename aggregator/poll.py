@@ -35,7 +35,7 @@ from aggregator.scheduler import HISTORY, effective_interval, next_check
 from aggregator.store import Store
 
 log = logging.getLogger("aggregator")
-Progress = Callable[[FeedReport], None]
+Progress = Callable[[FeedReport, int], None]  # a polled source, of how many
 FEED_TYPES = (
     "application/rss+xml",
     "application/atom+xml",
@@ -281,7 +281,7 @@ def poll_feeds(
             log.info("%s", report_line(report))
             reports.append(report)
             if progress is not None:
-                progress(report)
+                progress(report, len(futures))
     order = {s.url: i for i, s in enumerate(sources)}
     return tuple(sorted(reports, key=lambda r: order[r.url]))
 

@@ -7,7 +7,6 @@ Exit codes: 0 the command completed (for `run`, even if some sources failed);
 
 from __future__ import annotations
 
-import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -19,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from aggregator import __version__
 from aggregator.config import load_config
+from aggregator.console import setup_logging
 from aggregator.errors import AggregatorError, ConfigError, PublishError, StoreError
 from aggregator.lock import LockedError
 from aggregator.poll import report_line
@@ -50,20 +50,26 @@ F = TypeVar("F", bound=Callable[..., Any])
     help="Output folder (default: output/ beside the config).",
 )
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.option(
+    "--log-format",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Logs on stderr as text lines or as one JSON object per line.",
+)
 @click.version_option(__version__, prog_name="aggregator")
 @click.pass_context
 def cli(
-    ctx: click.Context, config_path: Path, db_url: str | None, output_dir: Path | None, verbose: int
+    ctx: click.Context,
+    config_path: Path,
+    db_url: str | None,
+    output_dir: Path | None,
+    verbose: int,
+    log_format: str,
 ) -> None:
     """Poll RSS/Atom/JSON feeds, merge the same story across sources, score it, and
     republish one curated feed."""
-    logging.getLogger("alembic").setLevel(logging.WARNING)
-    logging.getLogger("apscheduler").setLevel(logging.DEBUG if verbose > 1 else logging.WARNING)
-    logging.basicConfig(
-        level=[logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)],
-        format="%(asctime)s %(levelname)s %(message)s",
-        stream=sys.stderr,
-    )
+    setup_logging(verbose, log_format)
     ctx.obj = {"config_path": config_path, "db_url": db_url, "output_dir": output_dir}
 
 
@@ -98,9 +104,14 @@ def errors_to_exit_codes() -> Iterator[None]:
         sys.exit(EXIT_STORE)
 
 
-def print_report(report: RunReport, output_dir: Path) -> None:
+def print_report(report: RunReport, output_dir: Path, *, quiet: bool = False) -> None:
+    """One line per polled source and a summary; `quiet`: only the failed sources."""
     for feed in report.feeds:
+        if quiet and feed.status != "error":
+            continue
         click.echo(report_line(feed))
+    if quiet:
+        return
     failed = len(report.failed)
     click.echo(
         f"{len(report.feeds)} sources polled, {failed} failed; "

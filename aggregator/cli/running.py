@@ -17,6 +17,7 @@ from aggregator.cli.base import (
     load,
     print_report,
 )
+from aggregator.console import progress_bar, under_cron
 from aggregator.fetch import Fetcher
 from aggregator.lock import exclusive, lock_path
 from aggregator.pipeline import run_once
@@ -34,10 +35,20 @@ from aggregator.store import Store
     type=click.FloatRange(0, 3600),
     help="Seconds to wait for another run holding the store's lock (then exit 5).",
 )
+@click.option(
+    "-q/-Q",
+    "--quiet/--no-quiet",
+    default=None,
+    help="Print only the sources that failed (the default under cron, so that cron mails "
+    "only failures).",
+)
 @click.pass_context
-def run(ctx: click.Context, once: bool, poll_all: bool, strict: bool, wait: float) -> None:
+def run(
+    ctx: click.Context, once: bool, poll_all: bool, strict: bool, wait: float, quiet: bool | None
+) -> None:
     """Poll, process and publish: once (for cron), or as a long-running service that polls
-    each source when it is due (SIGTERM stops it, SIGHUP reloads feeds.yaml)."""
+    each source when it is due (SIGTERM stops it, SIGHUP reloads feeds.yaml). A progress
+    bar shows on a terminal."""
     with errors_to_exit_codes():
         if not once:
             from aggregator.service import Service
@@ -47,12 +58,21 @@ def run(ctx: click.Context, once: bool, poll_all: bool, strict: bool, wait: floa
                 service = Service(o["config_path"], db_url=o["db_url"], output_dir=o["output_dir"])
                 sys.exit(service.run())
         config = load(ctx)
-        with exclusive(lock_path(config), wait=wait):
+        quiet = under_cron() if quiet is None else quiet
+        with (
+            exclusive(lock_path(config), wait=wait),
+            progress_bar(sys.stderr.isatty() and not quiet) as progress,
+        ):
             store = Store(config.store_url)
             report = run_once(
-                config, store, Fetcher(config.fetch), datetime.now(UTC), poll_all=poll_all
+                config,
+                store,
+                Fetcher(config.fetch),
+                datetime.now(UTC),
+                poll_all=poll_all,
+                progress=progress,
             )
-        print_report(report, config.output_dir)
+        print_report(report, config.output_dir, quiet=quiet)
         sys.exit(EXIT_FEEDS_FAILED if strict and report.failed else EXIT_OK)
 
 
