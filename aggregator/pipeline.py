@@ -10,9 +10,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
+from urllib.parse import urljoin
 
+from aggregator.archive import page_name, render_page, split_entries, week_of
 from aggregator.dedupe import assign_stories, build_index, group_stories
-from aggregator.digest import build_digest
+from aggregator.digest import FEED_FILE, DigestItem, build_digest
 from aggregator.fetch import Fetcher
 from aggregator.health import DAYS, render_metrics, source_health
 from aggregator.health_pages import (
@@ -22,7 +24,7 @@ from aggregator.health_pages import (
     render_status_page,
 )
 from aggregator.poll import Progress, poll_feeds
-from aggregator.publish import write_atomic, write_outputs
+from aggregator.publish import render_atom, render_outputs, write_atomic, write_outputs
 from aggregator.records import (
     Config,
     OutputSettings,
@@ -37,8 +39,10 @@ from aggregator.scheduler import due_feeds
 from aggregator.score import score_story
 from aggregator.store import Store
 from aggregator.story_index import StoryIndex
+from aggregator.websub import ping_hub
 
 log = logging.getLogger("aggregator")
+FEED_KINDS = ("atom", "rss", "json")  # what a WebSub hub is told about
 
 
 def run_once(
@@ -124,8 +128,35 @@ def process_and_publish(config: Config, store: Store, now: datetime) -> tuple[Sc
         (o, build_digest([scored[s.id] for s in chosen[o.name]]))
         for o in config.publish.all_outputs
     ]
-    write_outputs(config.output_dir, feeds, config.publish, now)
+    files = render_outputs(feeds, config.publish, now)
+    files |= archive_pages(store, files, feeds[0][1], config, now)
+    written = write_outputs(config.output_dir, files)
+    if config.publish.hub:
+        topics = [n for n in written if "/" not in n and n.rpartition(".")[2] in FEED_KINDS]
+        ping_hub(config.publish.hub, [urljoin(config.publish.link, n) for n in topics], config)
     return tuple(scored[s.id] for s in chosen["feed"])
+
+
+def archive_pages(
+    store: Store,
+    files: Mapping[str, bytes],
+    main: Sequence[DigestItem],
+    config: Config,
+    now: datetime,
+) -> dict[str, bytes]:
+    """File the main feed's entries in the archive; return the archive pages that changed
+    and the main feed again, now linked to the newest page."""
+    touched = store.archive(split_entries(files[FEED_FILE]), week=week_of(now), now=now)
+    weeks = store.archive_weeks()
+    if not weeks:
+        return {}
+    pages = {}
+    for at, week in enumerate(weeks):  # a changed week, and its neighbours' links
+        if touched & set(weeks[max(0, at - 1) : at + 2]):
+            entries = store.archive_page(week)
+            pages[page_name(week)] = render_page(week, entries, weeks, config.publish, FEED_FILE)
+    main_feed = render_atom(main, config.publish, now, archive=page_name(weeks[-1]))
+    return {**pages, FEED_FILE: main_feed}
 
 
 def select_stories(

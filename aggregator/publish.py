@@ -12,7 +12,7 @@ import html
 import json
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -65,6 +65,7 @@ def _generator(
     *,
     rss: bool,
     output: OutputSettings | None = None,
+    archive: str | None = None,
 ) -> FeedGenerator:
     """One feedgen FeedGenerator holding the items, for the Atom or the RSS 2.0 output."""
     output = output or settings.main
@@ -83,6 +84,14 @@ def _generator(
         feed.link(href=files["rss"], rel="alternate", type="application/rss+xml")
         feed.link(href=files["json"], rel="alternate", type="application/feed+json")
         feed.link(href=files["atom"], rel="self", type="application/atom+xml")
+        if settings.hub:
+            feed.link(href=settings.hub, rel="hub")
+        if archive:
+            feed.link(
+                href=urljoin(settings.link, archive),
+                rel="prev-archive",
+                type="application/atom+xml",
+            )
         for other in settings.all_outputs:  # the other curated feeds
             if other.name != output.name:
                 feed.link(
@@ -93,8 +102,9 @@ def _generator(
                 )
     feed.generator("aggregator", version=__version__)
     feed.language("en")
+    # Atom <updated> and RSS <lastBuildDate> (one field in feedgen): when the content last
+    # changed, not when the run was - an unchanged feed stays byte-identical.
     feed.updated(max((i.updated for i in items), default=now))
-    feed.lastBuildDate(now)
     # feedgen prepends added entries; add in reverse so the file keeps our order.
     for item in reversed(items):
         entry = _Entry()
@@ -126,10 +136,12 @@ def render_atom(
     settings: PublishSettings,
     now: datetime,
     output: OutputSettings | None = None,
+    archive: str | None = None,
 ) -> bytes:
-    data: bytes = _generator(items, settings, now, rss=False, output=output).atom_str(
-        pretty=True, encoding="utf-8", xml_declaration=True
-    )
+    """Atom 1.0; `archive`: the newest RFC 5005 archive page, linked as prev-archive."""
+    data: bytes = _generator(
+        items, settings, now, rss=False, output=output, archive=archive
+    ).atom_str(pretty=True, encoding="utf-8", xml_declaration=True)
     return data
 
 
@@ -166,6 +178,7 @@ def render_json(
         "feed_url": urljoin(settings.link, files["json"]),
         "language": "en",
         "authors": [{"name": settings.author}],
+        **({"hubs": [{"type": "WebSub", "url": settings.hub}]} if settings.hub else {}),
         "items": [
             {
                 "id": item.atom_id,
@@ -198,13 +211,12 @@ def _rfc3339(value: datetime) -> str:
     return value.isoformat().replace("+00:00", "Z")
 
 
-def write_outputs(
-    output_dir: Path,
+def render_outputs(
     feeds: Sequence[tuple[OutputSettings, Sequence[DigestItem]]],
     settings: PublishSettings,
     now: datetime,
-) -> tuple[Path, ...]:
-    """Render and write every curated feed in every format, each file atomically."""
+) -> dict[str, bytes]:
+    """Every curated feed in every format, by file name."""
     files: dict[str, bytes] = {}
     navigation = [(output, files_of(output)) for output, _ in feeds]
     for output, items in feeds:
@@ -213,14 +225,32 @@ def write_outputs(
         files[names["rss"]] = render_rss(items, settings, now, output)
         files[names["json"]] = render_json(items, settings, now, output)
         files[names["html"]] = render_index(items, settings, now, output, navigation).encode()
+    return files
+
+
+def write_outputs(output_dir: Path, files: Mapping[str, bytes]) -> list[str]:
+    """Write each file atomically (names may hold one folder: archive/...); returns the
+    names whose bytes changed."""
+    folders = {output_dir / name.rpartition("/")[0] for name in files}
     try:
-        output_dir.mkdir(parents=True, exist_ok=True)
-        # Temporary files of a run killed mid-write (the lock says no one else writes).
-        for leftover in output_dir.glob(".*.tmp"):
-            leftover.unlink(missing_ok=True)
+        for folder in folders:
+            folder.mkdir(parents=True, exist_ok=True)
+            # Temporary files of a run killed mid-write (the lock says no one else writes).
+            for leftover in folder.glob(".*.tmp"):
+                leftover.unlink(missing_ok=True)
     except OSError as exc:
         raise PublishError(f"cannot create {output_dir}: {exc.strerror or exc}") from None
-    return tuple(write_atomic(output_dir / name, data) for name, data in files.items())
+    changed = []
+    for name, data in files.items():
+        path = output_dir / name
+        try:
+            same = path.read_bytes() == data
+        except OSError:
+            same = False
+        if not same:
+            changed.append(name)
+        write_atomic(path, data)
+    return changed
 
 
 def write_atomic(path: Path, data: bytes) -> Path:

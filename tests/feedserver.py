@@ -33,6 +33,7 @@ class Request:
     path: str
     headers: dict[str, str]
     at: float = field(default_factory=time.time)  # when it arrived
+    body: bytes = b""
 
 
 class FeedServer:
@@ -56,6 +57,16 @@ class FeedServer:
                     self._send(401, {"WWW-Authenticate": 'Basic realm="feeds"'}, b"no")
                     return
                 self._serve(route)
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(min(length, 1 << 20))
+                with server._lock:
+                    server.requests.append(
+                        Request("POST", self.path, dict(self.headers), body=body)
+                    )
+                    route = server.routes.get(self.path)
+                self._send(route.status if route else 404, {}, b"")
 
             def _serve(self, route: Route) -> None:
                 headers = dict(route.headers)

@@ -37,7 +37,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from aggregator.errors import StoreError, StoreGoneError
 from aggregator.records import FeedSource, FeedState, Item, Score, StoredEntry
 from aggregator.related import Neighbours
-from aggregator.store.models import EntryRow, PrunedRow, SourceRow, StoryRow
+from aggregator.store.models import ArchivedRow, EntryRow, PrunedRow, SourceRow, StoryRow
 from aggregator.store.rows import (
     CHUNK,
     apply_state,
@@ -431,6 +431,48 @@ class Store:
             orphans = getattr(emptied, "rowcount", 0)
         self._compact()
         return Pruned(entries=len(ids), stories=int(orphans or 0))
+
+    def archive(self, entries: Mapping[str, bytes], *, week: str, now: datetime) -> set[str]:
+        """File the main feed's entries: new ones under `week`, known ones updated in
+        their own week. Returns the weeks whose pages changed."""
+        changed: set[str] = set()
+        ids = sorted(entries)
+        with self._session.begin() as session:
+            known: dict[str, ArchivedRow] = {}
+            for start in range(0, len(ids), CHUNK):
+                query = select(ArchivedRow).where(
+                    ArchivedRow.atom_id.in_(ids[start : start + CHUNK])
+                )
+                known.update((r.atom_id, r) for r in session.scalars(query))
+            for atom_id in ids:
+                row = known.get(atom_id)
+                if row is None:
+                    session.add(
+                        ArchivedRow(
+                            atom_id=atom_id,
+                            week=week,
+                            first_published=now,
+                            entry_xml=entries[atom_id],
+                        )
+                    )
+                    changed.add(week)
+                elif row.entry_xml != entries[atom_id]:
+                    row.entry_xml = entries[atom_id]
+                    changed.add(row.week)
+        return changed
+
+    def archive_weeks(self) -> list[str]:
+        with self._session() as session:
+            return sorted(session.scalars(select(ArchivedRow.week).distinct()))
+
+    def archive_page(self, week: str) -> list[bytes]:
+        query = (
+            select(ArchivedRow.entry_xml)
+            .where(ArchivedRow.week == week)
+            .order_by(ArchivedRow.first_published, ArchivedRow.atom_id)
+        )
+        with self._session() as session:
+            return list(session.scalars(query))
 
     def size(self) -> int | None:
         """Bytes on disk of an SQLite store (with its write-ahead log), else None."""

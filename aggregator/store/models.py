@@ -13,6 +13,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     TypeDecorator,
@@ -124,3 +125,14 @@ class PrunedRow(Base):
     )
     key: Mapped[str] = mapped_column(String(2000), primary_key=True)
     pruned_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class ArchivedRow(Base):
+    """An entry of the main feed as last published, filed under the week it first was."""
+
+    __tablename__ = "archived"
+
+    atom_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    week: Mapped[str] = mapped_column(String(10), index=True)
+    first_published: Mapped[datetime] = mapped_column(UTCDateTime)
+    entry_xml: Mapped[bytes] = mapped_column(LargeBinary)
