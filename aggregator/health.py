@@ -29,7 +29,7 @@ class SourceHealth:
     error_count: int
     entries: int
     latest: datetime | None  # the newest entry's date
-    per_day: tuple[tuple[str, int], ...]  # (YYYY-MM-DD, entries first seen), oldest first
+    per_day: tuple[tuple[str, int], ...]  # (YYYY-MM-DD, entries published), oldest first
     problem: str | None  # why it belongs in the operator feed
 
 

@@ -202,11 +202,11 @@ class Store:
             return {url: int(n) for url, n in session.execute(query)}
 
     def daily_counts(self, *, since: datetime) -> dict[str, dict[str, int]]:
-        """Per source, entries first seen on each UTC day (YYYY-MM-DD) since `since`."""
+        """Per source, entries published on each UTC day (YYYY-MM-DD) since `since`."""
         query = (
-            select(SourceRow.url, EntryRow.first_seen)
+            select(SourceRow.url, EntryRow.published)
             .join(SourceRow, EntryRow.source_id == SourceRow.id)
-            .where(EntryRow.first_seen >= since)
+            .where(EntryRow.published >= since)
         )
         days: dict[str, dict[str, int]] = {}
         with self._session() as session:

@@ -35,7 +35,7 @@ def feed(name: str, days_ago: float) -> bytes:
 def test_metrics_textfile_status_page_and_operator_feed(
     tmp_path: Path, feed_server: FeedServer
 ) -> None:
-    feed_server.routes["/fresh.xml"] = Route(body=feed("fresh", 0.1))
+    feed_server.routes["/fresh.xml"] = Route(body=feed("fresh", 0.0005))
     feed_server.routes["/idle.xml"] = Route(body=feed("idle", 40))
     feed_server.routes["/broken.xml"] = Route(status=500)
     (tmp_path / "feeds.yaml").write_text(
