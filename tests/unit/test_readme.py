@@ -1,0 +1,35 @@
+"""The README documents every command, and every command answers --help."""
+
+from __future__ import annotations
+
+import click
+from click.testing import CliRunner
+
+from aggregator.cli import cli
+from tests.conftest import ROOT
+
+
+def commands(group: click.Group, prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
+    found = []
+    for name, command in group.commands.items():
+        if isinstance(command, click.Group):
+            found += commands(command, (*prefix, name))
+        else:
+            found.append((*prefix, name))
+    return found
+
+
+def test_every_command_is_in_the_readme_and_has_help() -> None:
+    readme = (ROOT / "README.md").read_text()
+    reference = readme[readme.index("## CLI reference") :]
+    paths = commands(cli)
+    assert len(paths) >= 12
+    runner = CliRunner()
+    for path in paths:
+        assert f"| `{' '.join(path)}" in reference, f"`{' '.join(path)}` is not in the README"
+        result = runner.invoke(cli, [*path, "--help"])
+        assert result.exit_code == 0, path
+        assert "Usage:" in result.output
+    for section in ("### Running from cron", "### Running as a systemd service", "## OPML"):
+        assert section in readme
+    assert "aggregator_source_up" in readme  # the metrics are documented
