@@ -110,7 +110,7 @@ def test_credentials_go_to_their_origin_only_and_are_shown_nowhere(
             "status --json": status_json.stdout,
             "export entries": exported.stdout,
         }
-        for path in sorted((tmp_path / "output").iterdir()):
+        for path in sorted((tmp_path / "output").rglob("*.*")):
             shown[path.name] = path.read_text()
         for path in tmp_path.glob("aggregator.sqlite*"):
             shown[path.name] = path.read_bytes().decode("latin-1")

@@ -98,7 +98,7 @@ def test_output_disk_full_keeps_old_outputs_and_the_store(
     configure(tmp_path, feed_server, ["alpha"])
     with tmpfs(tmp_path / "out", "2m") as out:
         assert run_cli("--output", str(out), "run", "--once", cwd=tmp_path).returncode == 0
-        before = {p.name: p.read_bytes() for p in out.iterdir()}
+        before = {p: p.read_bytes() for p in out.rglob("*.*")}
         ballast = fill(out)
         feed_server.routes["/alpha.xml"] = Route(body=feed("alpha", 10))
         full = run_cli("--output", str(out), "run", "--once", "--all", cwd=tmp_path)
@@ -106,7 +106,8 @@ def test_output_disk_full_keeps_old_outputs_and_the_store(
         assert full.stderr.startswith("publish: cannot write ")
         assert "No space left on device" in full.stderr
         assert "Traceback" not in full.stderr
-        assert {p.name: p.read_bytes() for p in out.iterdir() if p != ballast} == before
+        assert {p: p.read_bytes() for p in out.rglob("*.*") if p != ballast} == before
+        assert not list(out.rglob(".*.tmp"))
         assert len(guids(tmp_path)) == 10  # the store took the new entries
         assert integrity(tmp_path / "aggregator.sqlite") == "ok"
 

@@ -109,13 +109,18 @@ def test_no_payload_survives_into_any_output(tmp_path: Path, feed_server):
     assert result.returncode == 0, result.stderr
     assert "3 new" in result.stdout
     out = tmp_path / "output"
-    files = sorted(out.glob("*.*"))
-    assert len(files) == 8
+    files = sorted(out.rglob("*.*"))  # 4 formats x 2 feeds, the status page, an archive page
+    assert len(files) == 10
+    assert any(p.parent.name == "archive" for p in files)
     for path in files:
         text = path.read_text()
         if path.suffix == ".html":  # the stories, as the browser renders them
             main = text.split("<main>", 1)[1].split("</main>", 1)[0]
-            assert "<article" in main
+            assert "<article" in main or path.name == "status.html"
+            for chart in re.findall(r'<svg class="chart".*?</svg>', main, re.S):
+                # The status page's own charts: bars and titles, nothing else.
+                assert set(re.findall(r"<(\w+)", chart)) <= {"svg", "line", "rect", "title"}
+            main = re.sub(r'<svg class="chart".*?</svg>', "", main, flags=re.S)
             assert not active_markup(main), (path.name, active_markup(main)[:5])
         elif path.suffix == ".json":
             items = json.loads(text)["items"]
