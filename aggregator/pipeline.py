@@ -53,11 +53,16 @@ def run_once(
     *,
     poll_all: bool = False,
     progress: Progress | None = None,
+    publish: bool = True,
 ) -> RunReport:
+    """Poll the due sources, then (unless `publish` is off: poll-only runs leave the rest
+    to the next full one) process, publish and report health."""
     store.sync_sources(config.sources)
     states = store.feed_states()
     due = due_feeds(config.sources, states, now, poll_all=poll_all)
     reports = poll_feeds(due, states, store, fetcher, now, config, progress=progress)
+    if not publish:
+        return RunReport(feeds=reports)
     published = process_and_publish(config, store, now)
     report = RunReport(feeds=reports, published=len(published))
     report_health(config, store, now, report)

@@ -42,9 +42,21 @@ from aggregator.store import Store
     help="Print only the sources that failed (the default under cron, so that cron mails "
     "only failures).",
 )
+@click.option(
+    "--poll-only",
+    is_flag=True,
+    help="With --once: fetch, parse and store only; stories, scores and outputs wait for "
+    "the next full run.",
+)
 @click.pass_context
 def run(
-    ctx: click.Context, once: bool, poll_all: bool, strict: bool, wait: float, quiet: bool | None
+    ctx: click.Context,
+    once: bool,
+    poll_all: bool,
+    strict: bool,
+    wait: float,
+    quiet: bool | None,
+    poll_only: bool,
 ) -> None:
     """Poll, process and publish: once (for cron), or as a long-running service that polls
     each source when it is due (SIGTERM stops it, SIGHUP reloads feeds.yaml). A progress
@@ -71,6 +83,7 @@ def run(
                 datetime.now(UTC),
                 poll_all=poll_all,
                 progress=progress,
+                publish=not poll_only,
             )
         print_report(report, config.output_dir, quiet=quiet)
         sys.exit(EXIT_FEEDS_FAILED if strict and report.failed else EXIT_OK)
