@@ -12,12 +12,13 @@ Retry-After is left alone until then - only that host.
 from __future__ import annotations
 
 import logging
+import queue
 import random
 import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -28,8 +29,7 @@ from urllib.parse import urljoin, urlsplit
 
 from aggregator.errors import FeedError, FeedErrorKind
 from aggregator.fetch import Fetcher
-from aggregator.normalise import normalise_entries
-from aggregator.parse import parse_feed
+from aggregator.parsing import Parser, ParserPool, parse_and_normalise, pool_size
 from aggregator.records import Config, FeedReport, FeedSource, FeedState, FeedUpdate
 from aggregator.scheduler import HISTORY, effective_interval, next_check
 from aggregator.store import Store
@@ -80,6 +80,7 @@ def update_feed(
     fetcher: Fetcher,
     now: datetime,
     gate: HostGate,
+    parser: Parser = parse_and_normalise,
 ) -> FeedUpdate:
     """Fetch, parse and normalise one feed (in a worker thread; touches no store)."""
     started = time.monotonic()
@@ -95,23 +96,24 @@ def update_feed(
             if result.not_modified:
                 return FeedUpdate(result=result, seconds=time.monotonic() - started)
             discovered = None
-            headers = {"content-type": result.content_type or ""}
-            try:
-                parsed = parse_feed(result.body, headers, result.final_url)
-            except FeedError as error:
-                if error.kind is not FeedErrorKind.NOT_A_FEED:
-                    raise
-                discovered = discover_feed(result.body, result.final_url)
-                if discovered is None:
-                    raise
+        try:
+            parsed = parser(
+                result.body, result.content_type or "", result.final_url, source.url, now
+            )
+        except FeedError as error:
+            if error.kind is not FeedErrorKind.NOT_A_FEED:
+                raise
+            discovered = discover_feed(result.body, result.final_url)
+            if discovered is None:
+                raise
+            with gate.slot(host):
                 result = fetcher.fetch_feed(discovered, None, now, secret, owner=source.url)
-                parsed = parse_feed(
-                    result.body, {"content-type": result.content_type or ""}, result.final_url
-                )
-        items = normalise_entries(parsed, source_url=source.url, base_url=result.final_url, now=now)
+            parsed = parser(
+                result.body, result.content_type or "", result.final_url, source.url, now
+            )
         return FeedUpdate(
             result=result,
-            items=items,
+            items=parsed.items,
             title=parsed.title,
             ttl=parsed.ttl,
             discovered_url=discovered,
@@ -257,31 +259,67 @@ def poll_feeds(
     progress: Progress | None = None,
 ) -> tuple[FeedReport, ...]:
     """Update every source: fetches in a thread pool, hosts interleaved so that a host's
-    limit does not hold up the others, each result stored as it arrives."""
+    limit does not hold up the others; parsing in a process per core when the run is big
+    enough; each result stored here as it arrives. At most a few parsed feeds wait to be
+    stored at any time, so memory does not grow with the number of sources."""
     gate = gate or HostGate(config.fetch.per_host)
     hours = store.posting_hours(since=now - HISTORY)
     reports: list[FeedReport] = []
     workers = max(1, min(config.fetch.workers, len(sources) or 1))
-    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch") as pool:
-        futures = {
-            pool.submit(update_feed, s, states.get(s.url), fetcher, now, gate): s
-            for s in interleave_hosts(sources, states)
-        }
-        for future in as_completed(futures):
-            source = futures[future]
-            report = store_update(
-                source,
-                states.get(source.url),
-                future.result(),
-                store,
-                now,
-                config,
-                hours.get(source.url, 0),
-            )
-            log.info("%s", report_line(report))
-            reports.append(report)
-            if progress is not None:
-                progress(report, len(futures))
+    done: queue.Queue[tuple[FeedSource, FeedUpdate | BaseException]] = queue.Queue(
+        maxsize=2 * workers
+    )
+    processes = pool_size(len(sources), config.fetch.processes)
+    parser: Parser | ParserPool = ParserPool(processes) if processes else parse_and_normalise
+
+    abandoned = threading.Event()  # the storing thread failed: stop handing it work
+
+    def hand_over(item: tuple[FeedSource, FeedUpdate | BaseException]) -> None:
+        while not abandoned.is_set():
+            try:
+                done.put(item, timeout=0.2)
+                return
+            except queue.Full:
+                continue
+
+    def job(source: FeedSource) -> None:
+        if abandoned.is_set():
+            return
+        try:
+            update = update_feed(source, states.get(source.url), fetcher, now, gate, parser)
+        except BaseException as exc:  # a bug: hand it to the storing thread to raise
+            hand_over((source, exc))
+            raise
+        hand_over((source, update))
+
+    try:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fetch") as pool:
+            for source in interleave_hosts(sources, states):
+                pool.submit(job, source)
+            try:
+                for _ in range(len(sources)):
+                    source, outcome = done.get()
+                    if isinstance(outcome, BaseException):
+                        raise outcome
+                    report = store_update(
+                        source,
+                        states.get(source.url),
+                        outcome,
+                        store,
+                        now,
+                        config,
+                        hours.get(source.url, 0),
+                    )
+                    log.info("%s", report_line(report))
+                    reports.append(report)
+                    if progress is not None:
+                        progress(report, len(sources))
+            except BaseException:
+                abandoned.set()  # running fetches end by their deadline; queued ones skip
+                raise
+    finally:
+        if isinstance(parser, ParserPool):
+            parser.close()
     order = {s.url: i for i, s in enumerate(sources)}
     return tuple(sorted(reports, key=lambda r: order[r.url]))
 

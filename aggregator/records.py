@@ -77,6 +77,7 @@ class FetchSettings:
     max_redirects: int = 5
     workers: int = 16
     per_host: int = 2  # fetches at once from one host
+    processes: int | None = None  # parser processes; None: one per core for big runs
     allow_private_redirects: bool = False
 
 

@@ -54,7 +54,7 @@ def signature(title: str, text: str) -> str:
     """Space-separated tokens: title tokens prefixed with `t:`, the names and numbers that
     identify the event prefixed with `e:`, then body tokens."""
     title_tokens = _tokens(title)
-    body = [w for w in _tokens(text) if w not in title_tokens][:BODY_WORDS]
+    body = _body_tokens(text, set(title_tokens))
     entities = entity_tokens(title, text)
     return " ".join(
         [TITLE_PREFIX + w for w in dict.fromkeys(title_tokens)]
@@ -63,12 +63,24 @@ def signature(title: str, text: str) -> str:
     )
 
 
+def _body_tokens(text: str, skip: set[str]) -> list[str]:
+    """The first BODY_WORDS tokens of `text` not in `skip`. A long text is read from a
+    prefix (cut between words), a longer one only if that falls short: the result is the
+    same as from the whole text, without tokenising a full article."""
+    for limit in (1500, 6000, None):
+        head = text if limit is None or len(text) <= limit else text[:limit].rsplit(None, 1)[0]
+        body = [w for w in _tokens(head) if w not in skip][:BODY_WORDS]
+        if len(body) == BODY_WORDS or head is text:
+            return body
+    return body  # pragma: no cover - the last limit reads the whole text
+
+
 def entity_tokens(title: str, text: str) -> list[str]:
     """The headline's names and numbers: the headline tokens that are numbers, or that are
     written with a capital where a capital means a name (inside a sentence, or starting one
     when the word is not a common opening). In a Title Case headline capitals say nothing,
     so only the text's first sentences are evidence of names."""
-    lead = " ".join(_SENTENCE.split(text)[:2])
+    lead = " ".join(_SENTENCE.split(text, maxsplit=2)[:2])
     names = set(_capitalised(lead))
     if not _is_title_case(title):
         names.update(_capitalised(title))
@@ -98,8 +110,10 @@ def _capitalised(text: str) -> list[str]:
 def _tokens(text: str) -> list[str]:
     # "$40M", "€1.7bn" and "40 million" say the same: spell the unit out.
     text = _AMOUNT.sub(lambda m: f"{m.group(1)} {_UNITS[m.group(2).lower()]}", text)
-    folded = unicodedata.normalize("NFKD", text.lower())
-    folded = "".join(c for c in folded if not unicodedata.combining(c))
+    folded = text.lower()
+    if not folded.isascii():  # accents off: "café" is "cafe"
+        folded = unicodedata.normalize("NFKD", folded)
+        folded = "".join(c for c in folded if not unicodedata.combining(c))
     words = []
     for word in _TOKEN.findall(folded):
         word = word.replace("’", "'")

@@ -8,8 +8,8 @@
     python scripts/bench.py --scale 500 2000 8000 --only aggregator   # cold-poll growth
 
 Each tool runs as its own process: wall time, CPU time (user + sys, the process and its
-children), peak resident memory (the process tree, sampled every 50 ms) and entries
-stored. `aggregator` is `run --once --all --poll-only` (fetch, parse, normalise, store:
+children), peak memory (the process tree's proportional set size, sampled every 50 ms:
+pages shared by forked workers count once) and entries stored. `aggregator` is `run --once --all --poll-only` (fetch, parse, normalise, store:
 what reader's update_feeds does); `aggregator+publish` is the full `run --once --all`
 (stories, scores, related, every output). reader runs `update_feeds(workers=16)` in a
 venv of its own (--reader-python; `pip install reader sgmllib3k`).
@@ -42,7 +42,7 @@ if sys.argv[2] == "add":
     for url in open(sys.argv[3]).read().split():
         reader.add_feed(url, exist_ok=True)
 else:
-    reader.update_feeds(workers=int(sys.argv[3]))
+    reader.update_feeds(workers=int(sys.argv[3]), scheduled=False)
 """
 
 
@@ -55,7 +55,8 @@ class Sample:
 
 
 def tree_rss_kb(pid: int) -> int:
-    """Resident memory of a process and all its descendants, in KiB."""
+    """Memory of a process and all its descendants, in KiB: the sum of their proportional
+    set sizes (a page shared by forked processes counts once in all)."""
     children: dict[int, list[int]] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -69,11 +70,11 @@ def tree_rss_kb(pid: int) -> int:
     while todo:
         p = todo.pop()
         try:
-            status = Path(f"/proc/{p}/status").read_text()
+            rollup = Path(f"/proc/{p}/smaps_rollup").read_text()
         except OSError:
             continue
         total += next(
-            (int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:")),
+            (int(line.split()[1]) for line in rollup.splitlines() if line.startswith("Pss:")),
             0,
         )
         todo += children.get(p, [])

@@ -59,6 +59,7 @@ def parse_fetch(top: Node) -> FetchSettings:
             "max_redirects",
             "workers",
             "per_host",
+            "processes",
             "allow_private_redirects",
         },
         " in fetch",
@@ -72,6 +73,9 @@ def parse_fetch(top: Node) -> FetchSettings:
         max_redirects=node.get_int("max_redirects", 5, low=0, high=30),
         workers=node.get_int("workers", 16, low=1, high=64),
         per_host=node.get_int("per_host", 2, low=1, high=16),
+        processes=(
+            node.get_int("processes", 0, low=0, high=64) if "processes" in node.data else None
+        ),
         allow_private_redirects=node.get_bool("allow_private_redirects", False),
     )
 

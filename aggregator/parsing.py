@@ -1,0 +1,84 @@
+"""parsing: bytes of a feed -> its title, ttl and normalised items, in this process or in a
+pool of processes (one per core) so that parsing is not held to one core by the GIL.
+
+Pure at heart (`parse_and_normalise`); `ParserPool` is the I/O of handing work to other
+processes. A FeedError crosses the process boundary as plain values and is raised again
+here, so callers see the same classified error either way.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+
+from aggregator.errors import FeedError, FeedErrorKind
+from aggregator.normalise import normalise_entries
+from aggregator.parse import parse_feed
+from aggregator.records import Item
+
+
+@dataclass(frozen=True, slots=True)
+class Parsed:
+    title: str | None
+    ttl: float | None
+    items: tuple[Item, ...]
+
+
+Parser = Callable[[bytes, str, str, str, datetime], Parsed]
+
+
+def parse_and_normalise(
+    body: bytes, content_type: str, final_url: str, source_url: str, now: datetime
+) -> Parsed:
+    parsed = parse_feed(body, {"content-type": content_type}, final_url)
+    items = normalise_entries(parsed, source_url=source_url, base_url=final_url, now=now)
+    return Parsed(title=parsed.title, ttl=parsed.ttl, items=tuple(items))
+
+
+def _in_worker(
+    body: bytes, content_type: str, final_url: str, source_url: str, now: datetime
+) -> Parsed | tuple[str, str]:
+    try:
+        return parse_and_normalise(body, content_type, final_url, source_url, now)
+    except FeedError as error:
+        return error.kind.value, error.message
+
+
+class ParserPool:
+    """`processes` worker processes, forked at once, while the caller has no other thread
+    (a fork of a process whose threads hold locks can deadlock): create it before starting
+    the fetch threads. Forked workers share the parent's loaded code, start in
+    milliseconds, and are the parent's children (their CPU time is the run's)."""
+
+    def __init__(self, processes: int) -> None:
+        context = multiprocessing.get_context("fork")
+        self._pool = ProcessPoolExecutor(max_workers=processes, mp_context=context)
+        # Every process is started now: submit more tasks than processes and wait.
+        for future in [self._pool.submit(os.getpid) for _ in range(processes * 2)]:
+            future.result()
+
+    def __call__(
+        self, body: bytes, content_type: str, final_url: str, source_url: str, now: datetime
+    ) -> Parsed:
+        outcome = self._pool.submit(
+            _in_worker, body, content_type, final_url, source_url, now
+        ).result()
+        if isinstance(outcome, tuple):
+            raise FeedError(FeedErrorKind(outcome[0]), outcome[1])
+        return outcome
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def pool_size(feeds: int, setting: int | None) -> int:
+    """Worker processes for a run of `feeds` polls: `setting` (fetch.processes) if given,
+    else one per core when there is enough work to pay for starting them (0: in process)."""
+    if setting is not None:
+        return setting
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return (cores or 1) if feeds >= 20 and (cores or 1) > 1 else 0
