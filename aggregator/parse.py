@@ -21,6 +21,7 @@ from typing import Any
 import feedparser
 
 from aggregator.errors import FeedError, FeedErrorKind
+from aggregator.fastparse import fast_parse
 from aggregator.records import ParsedEntry, ParsedFeed
 
 _HTML_START = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html)[\s>]", re.I | re.S)
@@ -32,6 +33,15 @@ def parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
     content_type = headers.get("content-type", "").lower()
     if "json" in content_type or body.lstrip()[:1] == b"{":
         return _parse_json_feed(body)
+    if _utf8_as_declared(content_type):
+        fast = fast_parse(body)
+        if fast is not None:
+            return fast
+    return parse_with_feedparser(body, headers, url)
+
+
+def parse_with_feedparser(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
+    """feedparser's reading of an RSS or Atom document (what fast_parse must equal)."""
     try:
         result = feedparser.parse(
             io.BytesIO(body),
@@ -65,6 +75,18 @@ def parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
         entries=tuple(_entry(e) for e in result.get("entries", ())),
         ttl=_ttl(feed),
     )
+
+
+def _utf8_as_declared(content_type: str) -> bool:
+    """Does the HTTP Content-Type leave the encoding to the document, or say UTF-8? (For
+    text/* without a charset, feedparser follows RFC 3023: US-ASCII. Not our fast path.)"""
+    media, _, params = content_type.partition(";")
+    charset = next(
+        (p.split("=", 1)[1].strip(" \"'") for p in params.split(";") if "charset=" in p), None
+    )
+    if charset is not None:
+        return charset in ("utf-8", "utf8")
+    return not media.strip().startswith("text/")
 
 
 _PERIODS = {
@@ -102,8 +124,8 @@ def _entry(entry: Any) -> ParsedEntry:
         author=author if isinstance(author, str) else None,
         tags=tuple(t for t in (_tag(x) for x in entry.get("tags") or ()) if t),
         # `in` checks: entry.get("updated_parsed") falls back to the published date.
-        published=_from_struct(entry["published_parsed"]) if "published_parsed" in entry else None,
-        updated=_from_struct(entry["updated_parsed"]) if "updated_parsed" in entry else None,
+        published=from_struct(entry["published_parsed"]) if "published_parsed" in entry else None,
+        updated=from_struct(entry["updated_parsed"]) if "updated_parsed" in entry else None,
     )
 
 
@@ -142,7 +164,7 @@ def _clean_str(value: Any) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 
 
-def _from_struct(value: Any) -> datetime | None:
+def from_struct(value: Any) -> datetime | None:
     if not isinstance(value, time.struct_time):
         return None
     try:

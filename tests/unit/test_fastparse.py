@@ -1,0 +1,199 @@
+"""The fast lxml path reads a document exactly as feedparser does, or declines it: on the
+public corpus, the demo feeds, the benchmark farm, and generated documents full of the
+things that differ between parsers (entities, CDATA, markup in titles, whitespace, odd
+dates, unicode)."""
+
+from __future__ import annotations
+
+import html
+import sys
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from aggregator.fastparse import fast_parse
+from aggregator.parse import parse_feed, parse_with_feedparser
+from tests.conftest import ROOT, SHARED
+
+sys.path.insert(0, str(ROOT / "scripts"))
+from bench_farm import Farm
+
+URL = "http://example.com/feed"
+
+
+def same_as_feedparser(body: bytes) -> bool:
+    """True when the fast path took the document (and then it must equal feedparser)."""
+    fast = fast_parse(body)
+    if fast is None:
+        return False
+    assert fast == parse_with_feedparser(body, {}, URL)
+    return True
+
+
+def test_corpus_demo_and_farm_documents() -> None:
+    corpus = [
+        p
+        for p in (SHARED / "corpus").rglob("*")
+        if p.is_file() and p.suffix not in (".md", ".jsonl") and not p.name.startswith("LICENSE")
+    ]
+    assert len(corpus) > 2000
+    taken = sum(same_as_feedparser(p.read_bytes()) for p in corpus)
+    demo = list((ROOT / "aggregator" / "demo" / "feeds").iterdir())
+    taken += sum(same_as_feedparser(p.read_bytes()) for p in demo)
+    farm = Farm(30, 20)
+    taken += sum(same_as_feedparser(farm.body(f)) for f in range(30))
+    assert taken >= 25  # the farm's RSS 2.0 and Atom feeds, the demo's plain ones
+
+
+def test_what_it_declines() -> None:
+    assert fast_parse(b'<?xml version="1.0" encoding="iso-8859-1"?><rss version="2.0"/>') is None
+    assert fast_parse(b'<?xml version="1.0"?><!DOCTYPE rss><rss version="2.0"/>') is None
+    assert fast_parse(b'<?xml version="1.0"?><rss version="0.91"><channel/></rss>') is None
+    assert fast_parse(b"<rss version='2.0'><channel><title>x</title></channel></rss>") is None
+    # text/xml without a charset means US-ASCII to feedparser (RFC 3023): not fast.
+    doc = rss([("t\u00e9", "https://e.example/1", "&lt;p&gt;x", "Sat, 28 Nov 2026 10:00:00 GMT")])
+    assert fast_parse(doc) is not None
+    assert parse_feed(doc, {"content-type": "text/xml"}, URL) == parse_with_feedparser(
+        doc, {"content-type": "text/xml"}, URL
+    )
+
+
+def rss(items: list[tuple[str, str, str, str]], extra: str = "") -> bytes:
+    body = "".join(
+        f"<item><title>{t}</title><link>{link}</link><description>{d}</description>"
+        f"<pubDate>{date}</pubDate>{extra}</item>"
+        for t, link, d, date in items
+    )
+    return (
+        '<?xml version="1.0" encoding="utf-8"?><rss version="2.0" '
+        'xmlns:content="http://purl.org/rss/1.0/modules/content/" '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/"><channel><title>F &amp; co</title>'
+        f"<link>https://e.example/</link><description>d</description>{body}</channel></rss>"
+    ).encode()
+
+
+# Text as it appears between tags: escaped markup, entities, CDATA, whitespace, unicode.
+pieces = st.sampled_from(
+    [
+        "Plain words",
+        " leading space",
+        "trailing space ",
+        "\n  newline  \n",
+        "&amp;",
+        "AT&amp;T",
+        "&lt;b&gt;bold&lt;/b&gt;",
+        "&lt;p&gt;para&lt;/p&gt;",
+        "1 &lt; 2",
+        "&amp;amp;",
+        "&amp;lt;script&amp;gt;",
+        "<![CDATA[<em>cdata</em> & more]]>",
+        "<![CDATA[ plain cdata ]]>",
+        "caf\u00e9",
+        "\u2603 snow",
+        "&#233;t\u00e9",
+        "&quot;quoted&quot;",
+        "it's",
+        "&lt;img src=x&gt;",
+        "",
+    ]
+)
+texts = st.lists(pieces, max_size=4).map("".join)
+dates = st.sampled_from(
+    [
+        "Sat, 28 Nov 2026 10:00:00 GMT",
+        "Sat, 28 Nov 2026 10:00:00 +0100",
+        "28 Nov 2026 10:00 EST",
+        "2026-11-28T10:00:00Z",
+        "2026-11-28",
+        "not a date",
+        "",
+        "Sun, 31 Feb 2026 10:00:00 GMT",
+    ]
+)
+links = st.sampled_from(
+    ["https://e.example/a", " https://e.example/b ", "http://e.example/c?x=1&amp;y=2", ""]
+)
+
+
+@st.composite
+def rss_documents(draw: st.DrawFn) -> bytes:
+    items = []
+    for _ in range(draw(st.integers(1, 3))):
+        parts = [f"<title>{draw(texts)}</title>", f"<link>{draw(links)}</link>"]
+        if draw(st.booleans()):
+            parts.append(f"<description>{draw(texts)}</description>")
+        if draw(st.booleans()):
+            parts.append(f"<content:encoded>{draw(texts)}</content:encoded>")
+        if draw(st.booleans()):
+            parts.append(f"<pubDate>{draw(dates)}</pubDate>")
+        if draw(st.booleans()):
+            attr = draw(st.sampled_from(["", ' isPermaLink="false"', ' isPermaLink="true"']))
+            parts.append(f"<guid{attr}>{draw(texts)}</guid>")
+        for _ in range(draw(st.integers(0, 2))):
+            parts.append(f"<category>{draw(texts)}</category>")
+        if draw(st.booleans()):
+            parts.append(f"<dc:creator>{draw(texts)}</dc:creator>")
+        items.append("<item>" + "".join(draw(st.permutations(parts))) + "</item>")
+    ttl = draw(st.sampled_from(["", "<ttl>60</ttl>", "<ttl> 30 </ttl>", "<ttl>x</ttl>"]))
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0" '
+        'xmlns:content="http://purl.org/rss/1.0/modules/content/" '
+        'xmlns:dc="http://purl.org/dc/elements/1.1/"><channel>'
+        f"<title>{draw(texts)}</title><link>{draw(links)}</link><description>d</description>"
+        f"{ttl}{''.join(items)}</channel></rss>"
+    ).encode()
+
+
+@st.composite
+def atom_documents(draw: st.DrawFn) -> bytes:
+    def construct(tag: str) -> str:
+        kind = draw(st.sampled_from(["", ' type="text"', ' type="html"']))
+        return f"<{tag}{kind}>{draw(texts)}</{tag}>"
+
+    entries = []
+    for i in range(draw(st.integers(1, 3))):
+        parts = [
+            f"<id>urn:x:{i}</id>",
+            construct("title"),
+            f'<link rel="alternate" href="https://e.example/{i}"/>',
+        ]
+        if draw(st.booleans()):
+            parts.append(construct("summary"))
+        if draw(st.booleans()):
+            parts.append(construct("content"))
+        if draw(st.booleans()):
+            parts.append(f"<author><name>{draw(texts)}</name></author>")
+        for _ in range(draw(st.integers(0, 2))):
+            term = html.escape(draw(st.sampled_from(["ml", " ai ", "a&b", ""])))
+            label = draw(st.sampled_from(["", ' label="Machine learning"', ' label=" "']))
+            parts.append(f'<category term="{term}"{label}/>')
+        for tag in ("published", "updated"):
+            if draw(st.booleans()):
+                parts.append(f"<{tag}>{draw(dates)}</{tag}>")
+        entries.append("<entry>" + "".join(draw(st.permutations(parts))) + "</entry>")
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">'
+        f'{construct("title")}<id>urn:f</id><link href="https://e.example/"/>'
+        f"<updated>2026-11-28T10:00:00Z</updated>{''.join(entries)}</feed>"
+    ).encode()
+
+
+@pytest.mark.parametrize("documents", [rss_documents(), atom_documents()], ids=["rss", "atom"])
+def test_generated_documents(documents: st.SearchStrategy[bytes]) -> None:
+    taken = []
+
+    @settings(max_examples=400, deadline=None, suppress_health_check=list(HealthCheck))
+    @given(documents)
+    def check(body: bytes) -> None:
+        taken.append(same_as_feedparser(body))
+
+    check()
+    assert sum(taken) >= len(taken) // 4, f"the fast path took {sum(taken)} of {len(taken)}"
+
+
+def test_the_fast_path_is_what_parse_feed_uses() -> None:
+    farm = Farm(3, 5)
+    body = farm.body(0)  # RSS 2.0
+    assert fast_parse(body) is not None
+    assert parse_feed(body, {"content-type": "application/rss+xml"}, URL) == fast_parse(body)
