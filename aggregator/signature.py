@@ -8,6 +8,7 @@ from the store without re-reading any HTML.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -114,15 +115,20 @@ def _tokens(text: str) -> list[str]:
     if not folded.isascii():  # accents off: "café" is "cafe"
         folded = unicodedata.normalize("NFKD", folded)
         folded = "".join(c for c in folded if not unicodedata.combining(c))
-    words = []
-    for word in _TOKEN.findall(folded):
-        word = word.replace("’", "'")
-        if word.endswith("'s"):
-            word = word[:-2]
-        if (len(word) < 2 and not word.isdigit()) or word in STOPWORDS:
-            continue
-        words.append(_fold_plural(word))
-    return words
+    words = [_word(w) for w in _TOKEN.findall(folded)]
+    return [w for w in words if w]
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _word(word: str) -> str:
+    """A raw token as it is indexed ("" for one that is not): possessive and plural
+    folded, stopwords and single letters out. Cached: words repeat (Zipf)."""
+    word = word.replace("’", "'")
+    if word.endswith("'s"):
+        word = word[:-2]
+    if (len(word) < 2 and not word.isdigit()) or word in STOPWORDS:
+        return ""
+    return _fold_plural(word)
 
 
 def _fold_plural(word: str) -> str:
