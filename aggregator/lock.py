@@ -11,7 +11,7 @@ import fcntl
 import os
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import IO
 
@@ -19,6 +19,18 @@ from sqlalchemy import make_url
 
 from aggregator.errors import AggregatorError, StoreError
 from aggregator.records import Config
+
+HELD: set[int] = set()  # descriptors of the locks this process holds (see release_in_child)
+
+
+def release_in_child() -> None:
+    """In a forked child: drop this process's copies of the lock descriptors, so that the
+    lock lives exactly as long as the process that took it (a child left behind by a
+    killed parent must not keep the store locked)."""
+    for fd in list(HELD):
+        with suppress(OSError):
+            os.close(fd)
+    HELD.clear()
 
 
 class LockedError(AggregatorError):
@@ -59,6 +71,8 @@ def exclusive(path: Path, *, wait: float) -> Iterator[None]:
         handle.truncate()
         handle.write(f"aggregator pid {os.getpid()}")
         handle.flush()
+        HELD.add(handle.fileno())
         yield
     finally:
+        HELD.discard(handle.fileno())
         handle.close()  # releases the lock

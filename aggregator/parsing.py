@@ -8,14 +8,17 @@ here, so callers see the same classified error either way.
 
 from __future__ import annotations
 
+import ctypes
 import multiprocessing
 import os
+import signal
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
 from aggregator.errors import FeedError, FeedErrorKind
+from aggregator.lock import release_in_child
 from aggregator.normalise import normalise_entries
 from aggregator.parse import parse_feed
 from aggregator.records import Item
@@ -28,6 +31,7 @@ class Parsed:
     items: tuple[Item, ...]
 
 
+PR_SET_PDEATHSIG = 1  # prctl(2)
 Parser = Callable[[bytes, str, str, str, datetime], Parsed]
 
 
@@ -48,6 +52,19 @@ def _in_worker(
         return error.kind.value, error.message
 
 
+def _worker_start() -> None:
+    """A parser process ends with its parent, even a parent killed with SIGKILL, and holds
+    none of its locks."""
+    release_in_child()
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):  # not Linux: the pool's own checks remain
+        pass
+    if os.getppid() == 1:  # the parent died before the line above
+        os._exit(0)
+
+
 class ParserPool:
     """`processes` worker processes, forked at once, while the caller has no other thread
     (a fork of a process whose threads hold locks can deadlock): create it before starting
@@ -56,7 +73,9 @@ class ParserPool:
 
     def __init__(self, processes: int) -> None:
         context = multiprocessing.get_context("fork")
-        self._pool = ProcessPoolExecutor(max_workers=processes, mp_context=context)
+        self._pool = ProcessPoolExecutor(
+            max_workers=processes, mp_context=context, initializer=_worker_start
+        )
         # Every process is started now: submit more tasks than processes and wait.
         for future in [self._pool.submit(os.getpid) for _ in range(processes * 2)]:
             future.result()

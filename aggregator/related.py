@@ -184,7 +184,9 @@ def story_key(story: Story) -> str:
 
 class TermSpace:
     """TF-IDF vectors of the window's stories with an inverted index (pure, in memory).
-    Terms in more than a fifth of the stories relate nothing and are not searched."""
+    Terms in more than a fifth of the stories relate nothing and are not searched; in a big
+    window, neither are terms in more than 50 + 2% of them, so that a search reads short
+    postings however many stories the window holds."""
 
     def __init__(self, stories: Sequence[Story]) -> None:
         counts = {s.id: tokens(s) for s in stories}
@@ -192,7 +194,7 @@ class TermSpace:
         for c in counts.values():
             self.df.update(c.keys())
         n = len(stories)
-        self.common = max(20, n // 5)
+        self.common = max(20, min(n // 5, 50 + n // 50))
         self.vectors: dict[str, dict[str, float]] = {}
         self.postings: dict[str, list[str]] = defaultdict(list)
         for story_id, c in counts.items():
