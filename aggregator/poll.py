@@ -36,6 +36,7 @@ from aggregator.store import Store
 
 log = logging.getLogger("aggregator")
 Progress = Callable[[FeedReport, int], None]  # a polled source, of how many
+STATE_BATCH = 200  # fetch states (304s, errors) saved per transaction in a run
 FEED_TYPES = (
     "application/rss+xml",
     "application/atom+xml",
@@ -137,16 +138,26 @@ def store_update(
     config: Config,
     posting_hours: int = 0,
     jitter: float | None = None,
+    defer: list[FeedState] | None = None,
 ) -> FeedReport:
     """Record one feed's outcome: its entries and fetch state, or its classified error,
-    and when it is checked next."""
+    and when it is checked next. With `defer`, a fetch state that comes with no entries
+    (a 304, an error) is appended there for the caller to save with others in one
+    transaction; losing it in a crash only means a conditional GET is repeated."""
+
+    def save_state(state: FeedState) -> None:
+        if defer is None:
+            store.save_state(state)
+        else:
+            defer.append(state)
+
     previous = state or FeedState(url=source.url)
     schedule = config.schedule
     interval = effective_interval(source, schedule, posting_hours)
     jitter = random.uniform(-1, 1) if jitter is None else jitter
     report = partial(FeedReport, url=source.url, name=source.name, seconds=update.seconds)
     if update.deferred_until is not None:
-        store.save_state(replace(previous, next_due=update.deferred_until))
+        save_state(replace(previous, next_due=update.deferred_until))
         return report(
             status="deferred",
             note="its host asked to wait (Retry-After) until "
@@ -157,7 +168,7 @@ def store_update(
         assert error is not None
         count = previous.error_count + 1
         disabled = f"HTTP 410 Gone since {now:%Y-%m-%d}" if error.status == 410 else None
-        store.save_state(
+        save_state(
             replace(
                 previous,
                 last_fetched=now,
@@ -206,7 +217,7 @@ def store_update(
         ),
     )
     if result.not_modified:  # a 304 may omit the validators: keep the ones we sent
-        store.save_state(
+        save_state(
             replace(
                 new_state,
                 etag=result.etag or previous.etag,
@@ -273,6 +284,7 @@ def poll_feeds(
     parser: Parser | ParserPool = ParserPool(processes) if processes else parse_and_normalise
 
     abandoned = threading.Event()  # the storing thread failed: stop handing it work
+    pending: list[FeedState] = []  # fetch states without entries, saved in batches
 
     def hand_over(item: tuple[FeedSource, FeedUpdate | BaseException]) -> None:
         while not abandoned.is_set():
@@ -309,11 +321,16 @@ def poll_feeds(
                         now,
                         config,
                         hours.get(source.url, 0),
+                        defer=pending,
                     )
+                    if len(pending) >= STATE_BATCH:
+                        store.save_state(*pending)
+                        pending.clear()
                     log.info("%s", report_line(report))
                     reports.append(report)
                     if progress is not None:
                         progress(report, len(sources))
+                store.save_state(*pending)
             except BaseException:
                 abandoned.set()  # running fetches end by their deadline; queued ones skip
                 raise

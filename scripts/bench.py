@@ -164,24 +164,23 @@ def compare(args: argparse.Namespace) -> None:
             tools.append(Reader(tmp, server.urls(), args.reader_python))
         results: dict[tuple[str, str], Sample] = {}
         for step in ("cold", "warm", "10% changed"):
-            if step == "10% changed":
-                server.change(args.changed)
+            samples: dict[str, list[Sample]] = {tool.name: [] for tool in tools}
+            for _ in range(args.runs if step != "cold" else 1):
+                if step == "10% changed":  # every tool polls the same change
+                    server.change(args.changed)
+                for tool in tools:
+                    samples[tool.name].append(tool.poll())
             for tool in tools:
-                samples = []
-                for run in range(args.runs if step != "cold" else 1):
-                    if run and step == "10% changed":
-                        server.change(args.changed)
-                    samples.append(tool.poll())
-                results[(step, tool.name)] = Sample(
-                    statistics.median(s.wall for s in samples),
-                    statistics.median(s.cpu for s in samples),
-                    max(s.rss_mb for s in samples),
-                    samples[-1].entries,
+                runs = samples[tool.name]
+                r = results[(step, tool.name)] = Sample(
+                    statistics.median(s.wall for s in runs),
+                    statistics.median(s.cpu for s in runs),
+                    max(s.rss_mb for s in runs),
+                    runs[-1].entries,
                 )
-                r = results[(step, tool.name)]
                 print(
                     f"{step:>12} {tool.name:>18}: wall {r.wall:7.1f} s  cpu {r.cpu:7.1f} s  "
-                    f"peak RSS {r.rss_mb:6.0f} MB  entries {r.entries}",
+                    f"peak {r.rss_mb:6.0f} MB  entries {r.entries}",
                     flush=True,
                 )
         print()

@@ -230,10 +230,12 @@ class Store:
                 if when is not None
             }
 
-    def save_state(self, state: FeedState) -> None:
-        """Record a fetch that stored nothing: 304, or a classified failure."""
+    def save_state(self, *states: FeedState) -> None:
+        """Record fetches that stored nothing (304s, classified failures), in one
+        transaction."""
         with self._session.begin() as session:
-            apply_state(source_row(session, state.url), state)
+            for state in states:
+                apply_state(source_row(session, state.url), state)
 
     # --- stories ------------------------------------------------------------------------
 
