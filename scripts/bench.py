@@ -9,10 +9,13 @@
 
 Each tool runs as its own process: wall time, CPU time (user + sys, the process and its
 children), peak memory (the process tree's proportional set size, sampled every 50 ms:
-pages shared by forked workers count once) and entries stored. `aggregator` is `run --once --all --poll-only` (fetch, parse, normalise, store:
-what reader's update_feeds does); `aggregator+publish` is the full `run --once --all`
-(stories, scores, related, every output). reader runs `update_feeds(workers=16)` in a
-venv of its own (--reader-python; `pip install reader sgmllib3k`).
+pages shared by forked workers count once) and entries stored. `aggregator` is
+`run --once --all --poll-only` (fetch, parse, normalise, store: what reader's
+update_feeds does); `aggregator+publish` is the full `run --once --all` (stories, scores,
+related, every output). reader runs `update_feeds(workers=16, scheduled=False)` in a venv
+of its own (--reader-python; `pip install reader sgmllib3k`). Each re-poll is repeated
+--runs times (medians); before each 10%-changed round the farm changes once and every
+tool polls that same change.
 """
 
 from __future__ import annotations
