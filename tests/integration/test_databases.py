@@ -1,0 +1,84 @@
+"""The same CLI on SQLite and on PostgreSQL (`--db`): poll, re-poll, stories, publish,
+archive, status, explain, export and prune give the same results on both."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import feedparser
+
+from tests.conftest import run_cli
+from tests.feeds import rss
+from tests.feedserver import FeedServer, Route
+
+OFFSET = {"alpha": 0, "beta": 4}
+HEADLINES = [
+    "Copper prices climb after Chilean mine strike",
+    "Regional rail strike halts commuter trains in Bavaria",
+    "Coffee harvest in Vietnam hit by late monsoon floods",
+    "Museum returns bronze statues to Nigerian city of Benin",
+    "Volcano on Iceland peninsula erupts for the ninth time",
+    "Tennis champion withdraws from Paris tournament with injury",
+    "City council approves new cycle lanes along the river",
+    "Astronomers spot water vapour on a distant exoplanet",
+]
+
+
+def feed(name: str, count: int) -> bytes:
+    return rss(
+        [
+            {
+                "title": f"Helix Labs releases Aurora-{i}B model with open weights ({name})"
+                if i == 0
+                else HEADLINES[OFFSET[name] + i],
+                "link": f"https://{name}.example/{i}",
+                "guid": f"{name}-{i}",
+                "pubDate": "Sat, 28 Nov 2026 09:00:00 GMT",
+                "description": "Helix Labs released Aurora, an open-weights model."
+                if i == 0
+                else f"{HEADLINES[OFFSET[name] + i]}, {name} reports.",
+            }
+            for i in range(count)
+        ]
+    )
+
+
+def test_the_pipeline_on_either_database(
+    database: str, tmp_path: Path, feed_server: FeedServer
+) -> None:
+    feed_server.routes["/a.xml"] = Route(body=feed("alpha", 4), etag='"a1"')
+    feed_server.routes["/b.xml"] = Route(body=feed("beta", 3), etag='"b1"')
+    (tmp_path / "feeds.yaml").write_text(
+        "feeds:\n"
+        f"  - {{url: {feed_server.url('/a.xml')}, name: alpha}}\n"
+        f"  - {{url: {feed_server.url('/b.xml')}, name: beta}}\n"
+    )
+    db = ("--db", database)
+    first = run_cli(*db, "run", "--once", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    assert "alpha: 4 new" in first.stdout and "beta: 3 new" in first.stdout
+    again = run_cli(*db, "run", "--once", "--all", cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout.count("not modified") == 2
+
+    exported = run_cli(*db, "export", "entries", cwd=tmp_path)
+    rows = [json.loads(line) for line in exported.stdout.splitlines()]
+    assert len(rows) == 7 and len({r["guid"] for r in rows}) == 7
+    stories = {r["story_id"] for r in rows}
+    assert len(stories) == 6  # the two releases of Aurora-0B are one story
+    atom = feedparser.parse(tmp_path / "output" / "feed.atom")
+    assert len(atom.entries) == 6
+    assert list((tmp_path / "output" / "archive").glob("feed-*.atom"))
+
+    status = run_cli(*db, "status", "--json", cwd=tmp_path)
+    states = {r["name"]: r for r in map(json.loads, status.stdout.splitlines())}
+    assert states["alpha"]["entries"] == 4 and states["alpha"]["state"] == "ok"
+    merged = next(r for r in rows if r["guid"] == "alpha-0")
+    explained = run_cli(*db, "explain", str(merged["id"]), cwd=tmp_path)
+    assert explained.returncode == 0, explained.stderr
+    assert "beta" in explained.stdout
+
+    pruned = run_cli(*db, "prune", "--older-than", "1d", cwd=tmp_path)
+    assert pruned.returncode == 0, pruned.stderr
+    assert pruned.stdout.startswith("prune: ")
