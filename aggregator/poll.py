@@ -11,6 +11,7 @@ Retry-After is left alone until then - only that host.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import queue
 import random
@@ -94,8 +95,11 @@ def update_feed(
         with gate.slot(host):
             secret = source.credentials
             result = fetcher.fetch_feed(target, state, now, secret, owner=source.url)
-            if result.not_modified:
-                return FeedUpdate(result=result, seconds=time.monotonic() - started)
+            digest = hashlib.sha256(result.body).hexdigest() if not result.not_modified else None
+            if result.not_modified or (state is not None and digest == state.body_hash):
+                # Byte for byte the body parsed last time: as good as a 304.
+                unchanged = replace(result, not_modified=True, body=b"")
+                return FeedUpdate(result=unchanged, seconds=time.monotonic() - started)
             discovered = None
         try:
             parsed = parser(
@@ -114,6 +118,7 @@ def update_feed(
             )
         return FeedUpdate(
             result=result,
+            body_hash=digest if discovered is None else None,
             items=parsed.items,
             title=parsed.title,
             ttl=parsed.ttl,
@@ -230,6 +235,7 @@ def store_update(
         etag=result.etag,
         last_modified=result.last_modified,
         title=update.title or previous.title,
+        body_hash=update.body_hash,
     )
     new, changed = store.save_items(new_state, update.items, now=now)
     return report(status="ok", new=new, updated=changed, note=note)

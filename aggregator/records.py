@@ -198,6 +198,7 @@ class FeedState:
     disabled: str | None = None  # why the source is no longer polled (410 Gone)
     interval_seconds: float | None = None  # the effective interval last used
     discovered_url: str | None = None  # the feed an HTML page pointed to
+    body_hash: str | None = None  # of the last body parsed: the same bytes are not parsed
 
     @property
     def target(self) -> str:
@@ -227,6 +228,7 @@ class FeedUpdate:
     title: str | None = None
     ttl: float | None = None
     discovered_url: str | None = None
+    body_hash: str | None = None  # of the body the items were parsed from
     error: FeedError | None = None
     deferred_until: datetime | None = None  # not fetched: its host asked to wait
     seconds: float = 0.0

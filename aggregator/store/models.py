@@ -69,6 +69,7 @@ class SourceRow(Base):
     disabled: Mapped[str | None] = mapped_column(Text)
     interval_seconds: Mapped[float | None] = mapped_column(Float)
     discovered_url: Mapped[str | None] = mapped_column(String(2000))
+    body_hash: Mapped[str | None] = mapped_column(String(64))
 
 
 class EntryRow(Base):

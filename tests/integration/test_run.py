@@ -211,3 +211,19 @@ def test_db_and_output_options_override_the_config(tmp_path, feed_server):
     assert (elsewhere / "out" / "feed.atom").exists()
     assert not (tmp_path / "aggregator.sqlite").exists()
     assert not (tmp_path / "output").exists()
+
+
+def test_an_unchanged_body_without_validators_is_not_parsed_again(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    feed_server.routes["/plain.xml"] = Route(body=wire_feed())  # no ETag, no Last-Modified
+    write_config(tmp_path, feed_server, "/plain.xml")
+    first = run_cli("run", "--once", "--all", cwd=tmp_path)
+    assert "plain: 2 new" in first.stdout, first.stdout
+    again = run_cli("-v", "run", "--once", "--all", cwd=tmp_path)
+    assert "not modified" in again.stdout, again.stdout
+    assert len(feed_server.requests_for("/plain.xml")) == 2  # it was fetched, not parsed
+    feed_server.routes["/plain.xml"] = Route(body=wire_feed("Helix releases Aurora 2"))
+    changed = run_cli("run", "--once", "--all", cwd=tmp_path)
+    assert "plain: 0 new, 1 updated" in changed.stdout, changed.stdout
+    assert len(export(tmp_path)) == 2
