@@ -29,6 +29,8 @@ ATOM = "{http://www.w3.org/2005/Atom}"
 CONTENT = "{http://purl.org/rss/1.0/modules/content/}"
 DC = "{http://purl.org/dc/elements/1.1/}"
 SY = "{http://purl.org/rss/1.0/modules/syndication/}"
+RDF = "{http://www.w3.org/1999/02/22-rdf-syntax-ns#}"
+RSS1 = "{http://purl.org/rss/1.0/}"
 
 _DECLARATION = re.compile(rb"^<\?xml[^>]*?encoding=[\"']([A-Za-z0-9._-]+)[\"']")
 _RSS_ITEM = {
@@ -94,6 +96,8 @@ def fast_parse(body: bytes) -> ParsedFeed | None:
             return _rss(root)
         if root.tag == ATOM + "feed":
             return _atom(root)
+        if root.tag == RDF + "RDF":
+            return _rss1(root)
     except Decline:
         return None
     return None
@@ -157,6 +161,54 @@ def _rss_item(item: etree._Element) -> ParsedEntry:
         tags=_tags((_text(c), c.get("domain"), None) for c in item if c.tag == "category"),
         published=_date(_child_text(item, "pubDate")),
         updated=None,
+    )
+
+
+# --- RSS 1.0 ----------------------------------------------------------------------------
+
+
+def _rss1(root: etree._Element) -> ParsedFeed:
+    _only(root, {RSS1 + "channel", RSS1 + "item"})
+    channels = [c for c in root if c.tag == RSS1 + "channel"]
+    if len(channels) != 1:
+        raise Decline
+    channel = channels[0]
+    _only(channel, {RSS1 + n for n in ("title", "link", "description", "items")})
+    title = _child_text(channel, RSS1 + "title")
+    return ParsedFeed(
+        title=_feed_title(title, title is not None and _looks_like_html(title)),
+        link=_clean(_child_text(channel, RSS1 + "link")),
+        version="rss10",
+        entries=tuple(_rss1_item(i) for i in root if i.tag == RSS1 + "item"),
+        ttl=None,
+    )
+
+
+def _rss1_item(item: etree._Element) -> ParsedEntry:
+    allowed = {RSS1 + "title", RSS1 + "link", RSS1 + "description", CONTENT + "encoded"}
+    _only(item, allowed | {DC + "date", DC + "creator"})
+    for child in item:
+        if len(child):
+            raise Decline
+    about = item.get(RDF + "about")
+    if about is not None and not about.strip().startswith(("http://", "https://")):
+        raise Decline  # feedparser may resolve it against the document
+    link = _clean(_child_text(item, RSS1 + "link"))
+    if link is None or not link.startswith(("http://", "https://")):
+        raise Decline
+    description = _child_text(item, RSS1 + "description")
+    if description is None:
+        description = _child_text(item, CONTENT + "encoded")
+    return ParsedEntry(
+        guid=_clean(about),
+        link=link,
+        title=_title(_child_text(item, RSS1 + "title")),
+        summary_html=_clean_html(description),
+        content_html=_clean_html(_child_text(item, CONTENT + "encoded")),
+        author=_clean(_child_text(item, DC + "creator")),
+        tags=(),
+        published=None,
+        updated=_date(_child_text(item, DC + "date")),
     )
 
 

@@ -55,10 +55,13 @@ def test_prune_drops_old_entries_shrinks_the_file_and_they_stay_gone(
         return {json.loads(line)["guid"] for line in out}
 
     assert guids() == {f"g{i}" for i in range(400, 405)}
-    again = run_cli("run", "--once", "--all", cwd=tmp_path)  # the feed still lists them
+    # The feed changes (one entry more) and still lists the dropped ones: parsed again,
+    # they stay out.
+    feed_server.routes["/p.xml"] = Route(body=rss([*items, dated(0.5, 405)]))
+    again = run_cli("run", "--once", "--all", cwd=tmp_path)
     assert again.returncode == 0, again.stderr
-    assert "0 new" in again.stdout
-    assert guids() == {f"g{i}" for i in range(400, 405)}
+    assert "P: 1 new" in again.stdout, again.stdout
+    assert guids() == {f"g{i}" for i in range(400, 406)}
     assert run_cli("prune", "--older-than", "1h", cwd=tmp_path).returncode == 2
     assert run_cli("prune", "--older-than", "1d", cwd=tmp_path).returncode == 0
 

@@ -179,7 +179,37 @@ def atom_documents(draw: st.DrawFn) -> bytes:
     ).encode()
 
 
-@pytest.mark.parametrize("documents", [rss_documents(), atom_documents()], ids=["rss", "atom"])
+@st.composite
+def rss1_documents(draw: st.DrawFn) -> bytes:
+    items = []
+    for i in range(draw(st.integers(1, 3))):
+        about = draw(st.sampled_from([f' rdf:about="https://e.example/{i}"', "", ' rdf:about="x"']))
+        parts = [f"<title>{draw(texts)}</title>", f"<link>{draw(links)}</link>"]
+        if draw(st.booleans()):
+            parts.append(f"<description>{draw(texts)}</description>")
+        if draw(st.booleans()):
+            parts.append(f"<content:encoded>{draw(texts)}</content:encoded>")
+        if draw(st.booleans()):
+            parts.append(f"<dc:date>{draw(dates)}</dc:date>")
+        if draw(st.booleans()):
+            parts.append(f"<dc:creator>{draw(texts)}</dc:creator>")
+        items.append(f"<item{about}>" + "".join(draw(st.permutations(parts))) + "</item>")
+    return (
+        '<?xml version="1.0" encoding="utf-8"?>\n<rdf:RDF '
+        'xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#" '
+        'xmlns="http://purl.org/rss/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/" '
+        'xmlns:content="http://purl.org/rss/1.0/modules/content/">'
+        f'<channel rdf:about="https://e.example/"><title>{draw(texts)}</title>'
+        f"<link>{draw(links)}</link><description>d</description></channel>"
+        f"{''.join(items)}</rdf:RDF>"
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    "documents",
+    [rss_documents(), atom_documents(), rss1_documents()],
+    ids=["rss", "atom", "rss1"],
+)
 def test_generated_documents(documents: st.SearchStrategy[bytes]) -> None:
     taken = []
 
