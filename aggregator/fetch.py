@@ -12,7 +12,7 @@ import ipaddress
 import socket
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from email.utils import parsedate_to_datetime
@@ -82,16 +82,19 @@ class Fetcher:
             for _ in range(s.max_redirects + 1):
                 if time.monotonic() - started > s.deadline:
                     raise FeedError(FeedErrorKind.TIMEOUT, f"not finished within {s.deadline:g} s")
-                with self._session().get(
+                response = self._session().get(
                     current,
                     headers={**headers, **secret} if _origin(current) == trusted else headers,
                     stream=True,
                     allow_redirects=False,
                     timeout=(s.connect_timeout, s.read_timeout),
-                ) as response:
+                )
+                with _connection_kept_if_complete(response) as complete:
                     target = _redirect_target(response, current)
                     if target is None:
-                        return _result(url, current, hops, response, s, started, now)
+                        result = _result(url, current, hops, response, s, started, now)
+                        complete()
+                        return result
                     if target in seen:
                         raise FeedError(FeedErrorKind.NETWORK, f"redirect loop at {target}")
                     if not s.allow_private_redirects and leads_to_private(url, target):
@@ -105,6 +108,27 @@ class Fetcher:
             raise FeedError(
                 FeedErrorKind.NETWORK, f"more than {s.max_redirects} redirects (a redirect loop?)"
             )
+
+
+@contextmanager
+def _connection_kept_if_complete(response: requests.Response) -> Iterator[Callable[[], None]]:
+    """Give the connection back to the session's pool when the response was read to its
+    end (the next poll of the host reuses it: no new TCP or TLS handshake); otherwise
+    (an error, a cap, a redirect's unread body) close it, since what is left unread on it
+    would be read as the next response."""
+    done = False
+
+    def complete() -> None:
+        nonlocal done
+        done = True
+
+    try:
+        yield complete
+    finally:
+        if done:
+            response.raw.release_conn()
+        else:
+            response.close()
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:

@@ -233,9 +233,17 @@ class Store:
     def save_state(self, *states: FeedState) -> None:
         """Record fetches that stored nothing (304s, classified failures), in one
         transaction."""
+        urls = [state.url for state in states]
         with self._session.begin() as session:
+            rows: dict[str, SourceRow] = {}
+            for start in range(0, len(urls), CHUNK):
+                query = select(SourceRow).where(SourceRow.url.in_(urls[start : start + CHUNK]))
+                rows.update((row.url, row) for row in session.scalars(query))
             for state in states:
-                apply_state(source_row(session, state.url), state)
+                row = rows.get(state.url)
+                if row is None:
+                    raise StoreError(f"unknown source {state.url} (sync_sources first)")
+                apply_state(row, state)
 
     # --- stories ------------------------------------------------------------------------
 
