@@ -15,8 +15,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
 from sqlalchemy import (
     Engine,
     create_engine,
@@ -28,10 +26,11 @@ from sqlalchemy import (
     make_url,
     or_,
     select,
+    text,
     tuple_,
     update,
 )
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session, sessionmaker
 
 from aggregator.errors import StoreError, StoreGoneError
@@ -54,6 +53,7 @@ from aggregator.story_index import Decision
 __all__ = ["Store"]
 
 _MIGRATIONS = Path(__file__).parent / "migrations"
+HEAD = "0007"  # the newest migration (a test checks it against Alembic's head)
 
 
 class Store:
@@ -94,6 +94,20 @@ class Store:
                 )
 
     def _migrate(self) -> None:
+        """Upgrade the schema to HEAD with Alembic, unless it is there already (the usual
+        case: then Alembic is not even imported, which saves every run 0.1 s and 12 MB)."""
+        try:
+            with self.engine.connect() as connection:
+                current = connection.execute(
+                    text("SELECT version_num FROM alembic_version")
+                ).scalar()
+        except (OperationalError, ProgrammingError):
+            current = None  # a new database
+        if current == HEAD:
+            return
+        from alembic import command
+        from alembic.config import Config as AlembicConfig
+
         cfg = AlembicConfig()
         cfg.set_main_option("script_location", str(_MIGRATIONS))
         with self.engine.begin() as connection:
