@@ -16,7 +16,7 @@ from aggregator.archive import page_name, render_page, split_entries, week_of
 from aggregator.dedupe import assign_stories, build_index, group_stories
 from aggregator.digest import FEED_FILE, DigestItem, build_digest
 from aggregator.fetch import Fetcher
-from aggregator.health import DAYS, render_metrics, source_health
+from aggregator.health import DAYS, SourceHealth, render_metrics, source_health
 from aggregator.health_pages import (
     OPERATOR_FEED,
     STATUS_PAGE,
@@ -69,10 +69,8 @@ def run_once(
     return report
 
 
-def report_health(config: Config, store: Store, now: datetime, run: RunReport | None) -> None:
-    """The operators' view after a run: the status page, the operator feed (if asked
-    for) and the Prometheus textfile (if configured)."""
-    health = source_health(
+def collect_health(config: Config, store: Store, now: datetime) -> list[SourceHealth]:
+    return source_health(
         config,
         store.feed_states(),
         store.entry_counts(),
@@ -80,6 +78,12 @@ def report_health(config: Config, store: Store, now: datetime, run: RunReport | 
         store.daily_counts(since=now - timedelta(days=DAYS)),
         now,
     )
+
+
+def report_health(config: Config, store: Store, now: datetime, run: RunReport | None) -> None:
+    """The operators' view after a run: the status page, the operator feed (if asked
+    for) and the Prometheus textfile (if configured)."""
+    health = collect_health(config, store, now)
     out = config.output_dir
     write_atomic(out / STATUS_PAGE, render_status_page(health, config.publish, now).encode())
     if config.publish.operator_feed:

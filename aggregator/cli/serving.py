@@ -27,7 +27,8 @@ def serve(ctx: click.Context, host: str, port: int, stale: str) -> None:
     """Serve the output folder over HTTP (ETag, Last-Modified, 304, gzip, feed media
     types), with /healthz and /metrics (Prometheus). SIGTERM or Ctrl-C stops it."""
     from aggregator.config import parse_duration
-    from aggregator.health import DAYS, render_metrics, source_health
+    from aggregator.health import render_metrics
+    from aggregator.pipeline import collect_health
     from aggregator.serve import make_server
     from aggregator.store import Store
 
@@ -41,15 +42,7 @@ def serve(ctx: click.Context, host: str, port: int, stale: str) -> None:
 
         def metrics() -> str:
             now = datetime.now(UTC)
-            health = source_health(
-                config,
-                store.feed_states(),
-                store.entry_counts(),
-                store.latest_published(),
-                store.daily_counts(since=now - timedelta(days=DAYS)),
-                now,
-            )
-            return render_metrics(health, now)
+            return render_metrics(collect_health(config, store, now), now)
 
         try:
             server = make_server(config.output_dir, host, port, metrics, max_age)
