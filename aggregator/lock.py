@@ -1,8 +1,10 @@
-"""lock: one writer at a time. I/O: a lock file beside the store (or in the output folder).
+"""lock: one writer at a time. I/O.
 
-`run --once` and the service take an exclusive flock(2) lock before writing. The kernel
-drops it when the holder exits, however it exits, so a lock left by a killed process is
-simply taken over; the file only records who holds it, for the message.
+`run --once`, `prune` and the service take an exclusive lock before writing: on SQLite an
+flock(2) lock on a file beside the store, on PostgreSQL a session-level advisory lock in
+the database itself (which every host sharing the database sees). Either is dropped when
+its holder ends, however it ends (the kernel closes the file; the server ends the
+session of a dead client), so a lock left by a killed process is simply taken over.
 """
 
 from __future__ import annotations
@@ -42,6 +44,59 @@ def lock_path(config: Config) -> Path:
     if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
         return Path(url.database + ".lock")
     return config.output_dir / ".aggregator.lock"
+
+
+ADVISORY_KEY = 0x6167_6772_6567_6174  # "aggregat": the one writer's lock on PostgreSQL
+
+
+@contextmanager
+def store_lock(config: Config, *, wait: float) -> Iterator[None]:
+    """The store's writer lock: advisory on PostgreSQL, a lock file otherwise."""
+    if make_url(config.store_url).get_backend_name() == "postgresql":
+        with advisory(config.store_url, wait=wait):
+            yield
+    else:
+        with exclusive(lock_path(config), wait=wait):
+            yield
+
+
+@contextmanager
+def advisory(url: str, *, wait: float) -> Iterator[None]:
+    """Hold PostgreSQL's session advisory lock ADVISORY_KEY on a connection of its own,
+    waiting up to `wait` seconds for another holder."""
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import SQLAlchemyError
+    from sqlalchemy.pool import NullPool
+
+    engine = create_engine(url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            deadline = time.monotonic() + wait
+            take = text("SELECT pg_try_advisory_lock(:key)")
+            while not connection.execute(take, {"key": ADVISORY_KEY}).scalar():
+                if time.monotonic() >= deadline:
+                    holder = connection.execute(
+                        text(
+                            "SELECT a.client_addr, a.pid FROM pg_locks l JOIN pg_stat_activity a"
+                            " USING (pid) WHERE l.locktype = 'advisory' AND l.granted"
+                        )
+                    ).first()
+                    who = f"session {holder[1]} from {holder[0] or 'local'}" if holder else "?"
+                    raise LockedError(
+                        f"lock: another aggregator ({who}) is writing to this database; not "
+                        "starting a second writer - try again when it has finished"
+                    )
+                time.sleep(0.2)
+            connection.commit()
+            try:
+                yield
+            finally:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_KEY})
+                connection.commit()
+    except SQLAlchemyError as exc:
+        raise StoreError(f"cannot take the writer lock: {getattr(exc, 'orig', exc)}") from None
+    finally:
+        engine.dispose()
 
 
 @contextmanager

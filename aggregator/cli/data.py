@@ -101,7 +101,7 @@ def prune(ctx: click.Context, older_than: str | None) -> None:
     and compact the database. A feed that still lists a dropped entry does not bring it
     back. The service does this once a day by itself."""
     from aggregator.config import parse_duration
-    from aggregator.lock import exclusive, lock_path
+    from aggregator.lock import store_lock
 
     with errors_to_exit_codes():
         config = load(ctx)
@@ -111,7 +111,7 @@ def prune(ctx: click.Context, older_than: str | None) -> None:
                 keep = parse_duration(older_than, low=timedelta(days=1))
             except ValueError as exc:
                 raise click.BadParameter(str(exc), param_hint="--older-than") from None
-        with exclusive(lock_path(config), wait=30):
+        with store_lock(config, wait=30):
             store = Store(config.store_url)
             now = datetime.now(UTC)
             before = store.size()

@@ -19,7 +19,7 @@ from aggregator.cli.base import (
 )
 from aggregator.console import progress_bar, under_cron
 from aggregator.fetch import Fetcher
-from aggregator.lock import exclusive, lock_path
+from aggregator.lock import store_lock
 from aggregator.pipeline import run_once
 from aggregator.store import Store
 
@@ -66,13 +66,13 @@ def run(
             from aggregator.service import Service
 
             o = ctx.obj
-            with exclusive(lock_path(load(ctx)), wait=wait):
+            with store_lock(load(ctx), wait=wait):
                 service = Service(o["config_path"], db_url=o["db_url"], output_dir=o["output_dir"])
                 sys.exit(service.run())
         config = load(ctx)
         quiet = under_cron() if quiet is None else quiet
         with (
-            exclusive(lock_path(config), wait=wait),
+            store_lock(config, wait=wait),
             progress_bar(sys.stderr.isatty() and not quiet) as progress,
         ):
             store = Store(config.store_url)

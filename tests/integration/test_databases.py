@@ -82,3 +82,45 @@ def test_the_pipeline_on_either_database(
     pruned = run_cli(*db, "prune", "--older-than", "1d", cwd=tmp_path)
     assert pruned.returncode == 0, pruned.stderr
     assert pruned.stdout.startswith("prune: ")
+
+
+def test_one_writer_at_a_time_on_either_database(
+    database: str, tmp_path: Path, feed_server: FeedServer
+) -> None:
+    """Another writer holds the store's lock (on PostgreSQL an advisory lock, which every
+    host sharing the database sees; on SQLite the lock file): a run waits `--wait`
+    seconds, exits 5 naming the holder, and runs once the holder is gone."""
+    import fcntl
+
+    from sqlalchemy import create_engine, text
+
+    from aggregator.lock import ADVISORY_KEY
+
+    feed_server.routes["/a.xml"] = Route(body=feed("alpha", 2))
+    (tmp_path / "feeds.yaml").write_text(
+        f"feeds:\n  - {{url: {feed_server.url('/a.xml')}, name: alpha}}\n"
+    )
+    db = ("--db", database)
+    if database.startswith("sqlite"):
+        handle = open(database.removeprefix("sqlite:///") + ".lock", "a+")  # noqa: SIM115
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        release = handle.close
+    else:
+        engine = create_engine(database)
+        connection = engine.connect()
+        connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": ADVISORY_KEY})
+
+        def release() -> None:
+            connection.close()  # the session ends: its advisory lock goes with it
+            engine.dispose()
+
+    try:
+        blocked = run_cli(*db, "run", "--once", "--wait", "1", cwd=tmp_path)
+    finally:
+        release()
+    assert blocked.returncode == 5, blocked.stderr
+    assert blocked.stderr.startswith("lock: ")
+    assert "not starting a second writer" in blocked.stderr
+    free = run_cli(*db, "run", "--once", cwd=tmp_path)
+    assert free.returncode == 0, free.stderr
+    assert "alpha: 2 new" in free.stdout
