@@ -144,7 +144,7 @@ def _rss_item(item: etree._Element) -> ParsedEntry:
     link = _clean(_child_text(item, "link"))
     if link is None and guid_element is not None:
         raise Decline  # feedparser may take a permalink guid as the link
-    content = _clean_html(_child_text(item, CONTENT + "encoded"))
+    content = _none_if_blank(_child_text(item, CONTENT + "encoded"))
     authors = [c for c in item if c.tag == DC + "creator"]
     if len(authors) > 1 or len([c for c in item if c.tag == "link"]) > 1:
         raise Decline
@@ -155,7 +155,7 @@ def _rss_item(item: etree._Element) -> ParsedEntry:
         guid=guid,
         link=link,
         title=_title(_child_text(item, "title")),
-        summary_html=_clean_html(description),
+        summary_html=_none_if_blank(description),
         content_html=content,
         author=_clean(_text(authors[0])) if authors else None,
         tags=_tags((_text(c), c.get("domain"), None) for c in item if c.tag == "category"),
@@ -203,8 +203,8 @@ def _rss1_item(item: etree._Element) -> ParsedEntry:
         guid=_clean(about),
         link=link,
         title=_title(_child_text(item, RSS1 + "title")),
-        summary_html=_clean_html(description),
-        content_html=_clean_html(_child_text(item, CONTENT + "encoded")),
+        summary_html=_none_if_blank(description),
+        content_html=_none_if_blank(_child_text(item, CONTENT + "encoded")),
         author=_clean(_child_text(item, DC + "creator")),
         tags=(),
         published=None,
@@ -328,10 +328,6 @@ def _clean(value: Any) -> str | None:
 
 
 def _none_if_blank(value: str | None) -> str | None:
-    return value if value is not None and value.strip() else None
-
-
-def _clean_html(value: str | None) -> str | None:
     return value if value is not None and value.strip() else None
 
 
