@@ -24,10 +24,10 @@ from contextlib import contextmanager
 from dataclasses import replace
 from datetime import datetime, timedelta
 from functools import partial
-from html.parser import HTMLParser
 from itertools import zip_longest
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
+from aggregator.discover import discover_feed
 from aggregator.errors import FeedError, FeedErrorKind
 from aggregator.fetch import Fetcher
 from aggregator.parsing import Parser, ParserPool, parse_and_normalise, pool_size
@@ -38,15 +38,6 @@ from aggregator.store import Store
 log = logging.getLogger("aggregator")
 Progress = Callable[[FeedReport, int], None]  # a polled source, of how many
 STATE_BATCH = 200  # fetch states (304s, errors) saved per transaction in a run
-FEED_TYPES = (
-    "application/rss+xml",
-    "application/atom+xml",
-    "application/feed+json",
-    "application/json",
-    "application/rdf+xml",
-    "application/xml",
-    "text/xml",
-)
 
 
 class HostGate:
@@ -370,32 +361,3 @@ def report_line(report: FeedReport) -> str:
             f"({report.seconds:.2f}s)"
         )
     return f"{line} [{report.note}]" if report.note else line
-
-
-class _AlternateLinks(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.links: list[tuple[str, str]] = []
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        if tag not in ("link", "a"):
-            return
-        a = {k.lower(): (v or "") for k, v in attrs}
-        rels = a.get("rel", "").lower().split()
-        kind = a.get("type", "").lower().split(";")[0].strip()
-        if "alternate" in rels and kind in FEED_TYPES and a.get("href"):
-            self.links.append((kind, a["href"]))
-
-
-def discover_feed(body: bytes, base_url: str) -> str | None:
-    """The first feed an HTML page advertises with <link rel="alternate" type=...>."""
-    parser = _AlternateLinks()
-    try:
-        parser.feed(body[: 2 * 2**20].decode("utf-8", "replace"))
-    except (ValueError, AssertionError):
-        return None
-    for _, href in parser.links:
-        url = urljoin(base_url, href.strip())
-        if urlsplit(url).scheme in ("http", "https"):
-            return url
-    return None

@@ -28,10 +28,10 @@ def add(ctx: click.Context, url: str, name: str | None, tags: tuple[str, ...]) -
     """Find the feed at URL (a feed, or a page that links to one), check that it parses,
     and append it to feeds.yaml, keeping the file's comments."""
     from aggregator.config import check_url
+    from aggregator.discover import discover_feed
     from aggregator.errors import FeedError
     from aggregator.feeds_file import NewFeed, append_feeds
     from aggregator.parse import parse_feed
-    from aggregator.poll import discover_feed
 
     with errors_to_exit_codes():
         config = load(ctx)

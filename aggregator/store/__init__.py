@@ -8,35 +8,20 @@ feed's update or none of it.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import (
-    Engine,
-    create_engine,
-    delete,
-    event,
-    exists,
-    func,
-    insert,
-    make_url,
-    or_,
-    select,
-    text,
-    tuple_,
-    update,
-)
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError, ProgrammingError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.orm import sessionmaker
 
-from aggregator.errors import StoreError, StoreGoneError
+from aggregator.errors import StoreError
 from aggregator.records import FeedSource, FeedState, Item, Score, StoredEntry
 from aggregator.related import Neighbours
-from aggregator.store.models import ArchivedRow, EntryRow, PrunedRow, SourceRow, StoryRow
+from aggregator.store.engine import HEAD, migrate, open_engine, watch_file
+from aggregator.store.models import EntryRow, SourceRow, StoryRow
+from aggregator.store.retention import Pruned, Retention, pruned_keys
 from aggregator.store.rows import (
     CHUNK,
     apply_state,
@@ -50,69 +35,21 @@ from aggregator.store.rows import (
 )
 from aggregator.story_index import Decision
 
-__all__ = ["Store"]
-
-_MIGRATIONS = Path(__file__).parent / "migrations"
-HEAD = "0007"  # the newest migration (a test checks it against Alembic's head)
+__all__ = ["HEAD", "Pruned", "Store"]
 
 
-class Store:
+class Store(Retention):
     def __init__(self, url: str) -> None:
         self.url = url
         try:
-            self.engine = _create_engine(url)
-            self._migrate()
+            self.engine = open_engine(url)
+            migrate(self.engine)
         except (ArgumentError, NoSuchModuleError) as exc:
             raise StoreError(f"bad database URL {url!r}: {exc}") from None
         except OperationalError as exc:
             raise StoreError(f"cannot open {url!r}: {exc.orig}") from None
-        self._watch_file()
+        watch_file(self.engine)
         self._session = sessionmaker(self.engine, expire_on_commit=False)
-
-    def _watch_file(self) -> None:
-        """SQLite keeps writing to a database file that was deleted or replaced under it,
-        and all of that is lost when the process ends. So every transaction first checks
-        that the path still names the file that was opened."""
-        path = self.engine.url.database if self.engine.url.get_backend_name() == "sqlite" else None
-        if not path or path == ":memory:":
-            return
-        opened = os.stat(path)
-
-        @event.listens_for(self.engine, "begin")
-        def _still_there(_connection: Any) -> None:
-            try:
-                current = os.stat(path)
-            except OSError:
-                current = None
-            if current is None or (current.st_dev, current.st_ino) != (
-                opened.st_dev,
-                opened.st_ino,
-            ):
-                raise StoreGoneError(
-                    f"the database file {path} was removed or replaced while running; "
-                    "stopped so that nothing is written into a file no one will see"
-                )
-
-    def _migrate(self) -> None:
-        """Upgrade the schema to HEAD with Alembic, unless it is there already (the usual
-        case: then Alembic is not even imported, which saves every run 0.1 s and 12 MB)."""
-        try:
-            with self.engine.connect() as connection:
-                current = connection.execute(
-                    text("SELECT version_num FROM alembic_version")
-                ).scalar()
-        except (OperationalError, ProgrammingError):
-            current = None  # a new database
-        if current == HEAD:
-            return
-        from alembic import command
-        from alembic.config import Config as AlembicConfig
-
-        cfg = AlembicConfig()
-        cfg.set_main_option("script_location", str(_MIGRATIONS))
-        with self.engine.begin() as connection:
-            cfg.attributes["connection"] = connection
-            command.upgrade(cfg, "head")
 
     def close(self) -> None:
         self.engine.dispose()
@@ -168,7 +105,7 @@ class Store:
                     EntryRow.source_id == source.id, EntryRow.key.in_(chunk)
                 )
                 existing.update((row.key, row) for row in session.scalars(query))
-            gone = _pruned_keys(session, source.id, [k for k in keys if k not in existing])
+            gone = pruned_keys(session, source.id, [k for k in keys if k not in existing])
             items = [item for item in items if item.key not in gone]
             unmatched = [item for item in items if item.key not in existing]
             churned = churned_rows(session, source.id, unmatched, {i.key for i in items})
@@ -418,99 +355,6 @@ class Store:
 
     # --- export -------------------------------------------------------------------------
 
-    def prune(self, *, before: datetime, needed_since: datetime, now: datetime) -> Pruned:
-        """Drop the entries published before `before` whose story has no member published
-        since `needed_since` (what is published stays whole), and the stories left empty;
-        leave a tombstone per entry (dropped again after another `now - before`); then
-        compact the database. One transaction: a kill keeps all or nothing of it."""
-        needed = select(EntryRow.story_id).where(
-            EntryRow.published >= needed_since, EntryRow.story_id.is_not(None)
-        )
-        victims = select(EntryRow.id, EntryRow.source_id, EntryRow.key).where(
-            EntryRow.published < before,
-            or_(EntryRow.story_id.is_(None), EntryRow.story_id.not_in(needed)),
-        )
-        with self._session.begin() as session:
-            rows = session.execute(victims).all()
-            ids = [r.id for r in rows]
-            session.execute(delete(PrunedRow).where(PrunedRow.pruned_at < before))
-            for start in range(0, len(rows), CHUNK):
-                chunk = rows[start : start + CHUNK]
-                session.execute(delete(EntryRow).where(EntryRow.id.in_([r.id for r in chunk])))
-                tombstones = {(r.source_id, r.key) for r in chunk}
-                known = session.execute(
-                    select(PrunedRow.source_id, PrunedRow.key).where(
-                        tuple_(PrunedRow.source_id, PrunedRow.key).in_(tombstones)
-                    )
-                ).all()
-                fresh = tombstones - {tuple(k) for k in known}
-                if fresh:
-                    session.execute(
-                        insert(PrunedRow),
-                        [{"source_id": s, "key": k, "pruned_at": now} for s, k in fresh],
-                    )
-            emptied = session.execute(
-                delete(StoryRow).where(~exists().where(EntryRow.story_id == StoryRow.id))
-            )
-            orphans = getattr(emptied, "rowcount", 0)
-        self._compact()
-        return Pruned(entries=len(ids), stories=int(orphans or 0))
-
-    def archive(self, entries: Mapping[str, bytes], *, week: str, now: datetime) -> set[str]:
-        """File the main feed's entries: new ones under `week`, known ones updated in
-        their own week. Returns the weeks whose pages changed."""
-        changed: set[str] = set()
-        ids = sorted(entries)
-        with self._session.begin() as session:
-            known: dict[str, ArchivedRow] = {}
-            for start in range(0, len(ids), CHUNK):
-                query = select(ArchivedRow).where(
-                    ArchivedRow.atom_id.in_(ids[start : start + CHUNK])
-                )
-                known.update((r.atom_id, r) for r in session.scalars(query))
-            for atom_id in ids:
-                row = known.get(atom_id)
-                if row is None:
-                    session.add(
-                        ArchivedRow(
-                            atom_id=atom_id,
-                            week=week,
-                            first_published=now,
-                            entry_xml=entries[atom_id],
-                        )
-                    )
-                    changed.add(week)
-                elif row.entry_xml != entries[atom_id]:
-                    row.entry_xml = entries[atom_id]
-                    changed.add(row.week)
-        return changed
-
-    def archive_weeks(self) -> list[str]:
-        with self._session() as session:
-            return sorted(session.scalars(select(ArchivedRow.week).distinct()))
-
-    def archive_page(self, week: str) -> list[bytes]:
-        query = (
-            select(ArchivedRow.entry_xml)
-            .where(ArchivedRow.week == week)
-            .order_by(ArchivedRow.first_published, ArchivedRow.atom_id)
-        )
-        with self._session() as session:
-            return list(session.scalars(query))
-
-    def size(self) -> int | None:
-        """Bytes on disk of an SQLite store (with its write-ahead log), else None."""
-        path = self.engine.url.database if self.engine.url.get_backend_name() == "sqlite" else None
-        if not path or path == ":memory:":
-            return None
-        return sum(os.stat(p).st_size for p in (path, f"{path}-wal") if os.path.exists(p))
-
-    def _compact(self) -> None:
-        with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-            c.exec_driver_sql("VACUUM")
-            if self.engine.url.get_backend_name() == "sqlite":
-                c.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-
     def export_entries(self) -> Iterator[dict[str, Any]]:
         """One plain dict per stored entry, oldest first, streamed."""
         query = (
@@ -538,45 +382,3 @@ class Store:
                     "story_id": entry.story_id,
                     "score": score,
                 }
-
-
-@dataclass(frozen=True, slots=True)
-class Pruned:
-    entries: int
-    stories: int
-
-
-def _pruned_keys(session: Session, source_id: int, keys: Sequence[str]) -> set[str]:
-    found: set[str] = set()
-    for start in range(0, len(keys), CHUNK):
-        query = select(PrunedRow.key).where(
-            PrunedRow.source_id == source_id, PrunedRow.key.in_(keys[start : start + CHUNK])
-        )
-        found.update(session.scalars(query))
-    return found
-
-
-def _create_engine(url: str) -> Engine:
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite":
-        db_path = parsed.database
-        if db_path and db_path != ":memory:":
-            try:
-                Path(db_path).parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise StoreError(f"cannot create the folder for {db_path}: {exc}") from None
-        # Wait for another program's write lock (a sqlite3 shell, a backup) up to 30 s,
-        # or `?timeout=N` in the URL.
-        waits = {} if "timeout" in parsed.query else {"timeout": 30}
-        engine = create_engine(parsed, connect_args=waits)
-
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.close()
-
-        return engine
-    return create_engine(parsed, pool_pre_ping=True)
