@@ -82,6 +82,17 @@ class FetchSettings:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class WorkerSettings:
+    """Polling on Celery workers (see tasks.py): off while `broker` is None."""
+
+    broker: str | None = None  # redis:// or rediss:// URL
+    queue: str = "aggregator"  # the Celery queue (routing) the polls go to
+    rate_limit: str | None = None  # Celery's per-worker task rate limit, e.g. "20/s"
+    visibility_timeout: timedelta = timedelta(minutes=10)  # a dead worker's task runs again
+    lease: timedelta = timedelta(minutes=30)  # a source queued this long is queued again
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ScheduleSettings:
     """When sources are polled (see scheduler.py)."""
 
@@ -168,6 +179,7 @@ class Config:
     publish: PublishSettings = field(default_factory=PublishSettings)
     dedupe: DedupeSettings = field(default_factory=DedupeSettings)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+    workers: WorkerSettings = field(default_factory=WorkerSettings)
     rules: tuple[Rule, ...] = ()
     max_age: timedelta | None = None
     retention: timedelta = timedelta(days=90)  # `prune` drops what is older and unneeded

@@ -1,12 +1,14 @@
 """service: `aggregator run` as a long-running service. I/O: signals, the clock, files.
 
 APScheduler holds one job per source, run when the source is due; each job is the same
-update as `run --once` (poll.update_feed, poll.store_update). Processing and publishing
-run in the main loop when a poll brought something new, not on every tick. SIGTERM and
-SIGINT stop it: no new polls start, running ones get a bounded time to finish, and the
-exit code is 0. SIGHUP, or a change of feeds.yaml on disk, reloads the config; a broken
-one is refused with one log line and the service keeps the last good config. Under
-systemd (Type=notify) it reports READY, WATCHDOG and STOPPING through $NOTIFY_SOCKET.
+update as `run --once` (poll.update_feed, poll.store_update). With a broker (workers:),
+one job instead queues the due sources for `aggregator worker` processes every few
+seconds (tasks.queue_polls). Processing and publishing run in the main loop when a poll
+brought something new (with workers: when there are entries in no story), not on every
+tick. SIGTERM and SIGINT stop it: no new polls start, running ones get a bounded time to
+finish, and the exit code is 0. SIGHUP, or a change of feeds.yaml on disk, reloads the
+config; a broken one is refused with one log line and the service keeps the last good
+config. Under systemd (Type=notify) it reports READY, WATCHDOG and STOPPING through $NOTIFY_SOCKET.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import threading
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -33,11 +36,14 @@ from aggregator.records import Config
 from aggregator.scheduler import HISTORY
 from aggregator.store import Store
 
+if TYPE_CHECKING:
+    from celery import Celery
+
 log = logging.getLogger("aggregator")
-STORE_RETRY = timedelta(seconds=60)
-PRUNE_FIRST = timedelta(
-    minutes=10
-)  # then every 24 hours  # a poll whose store update failed is tried again
+STORE_RETRY = timedelta(seconds=60)  # a poll whose store update failed is tried again
+DISPATCH_EVERY = timedelta(seconds=2)  # with workers: how often due sources are queued
+PUBLISH_EVERY = timedelta(minutes=15)
+PRUNE_FIRST = timedelta(minutes=10)  # then every 24 hours
 
 
 def notify(message: str) -> None:
@@ -60,11 +66,18 @@ class Service:
         *,
         db_url: str | None = None,
         output_dir: Path | None = None,
+        broker: str | None = None,
         stop_grace: float = 30.0,
     ) -> None:
         self.config_path = config_path
-        self.overrides = {"store_url": db_url, "output_dir": output_dir}
+        self.overrides = {"store_url": db_url, "output_dir": output_dir, "broker": broker}
         self.config = load_config(config_path, **self.overrides)  # type: ignore[arg-type]
+        self.app: Celery | None = None
+        if self.config.workers.broker is not None:
+            from aggregator.tasks import check_shared_store, make_app
+
+            check_shared_store(self.config)
+            self.app = make_app(self.config.workers)
         self.store = Store(self.config.store_url)
         self.fetcher = Fetcher(self.config.fetch)
         self.gate = HostGate(self.config.fetch.per_host)
@@ -80,6 +93,7 @@ class Service:
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         )
         self.mtime = self._mtime()
+        self.published = datetime.now(UTC)
 
     def run(self) -> int:
         signal.signal(signal.SIGTERM, lambda *_: self.stop.set())
@@ -128,6 +142,16 @@ class Service:
         return self.exit_code
 
     def _schedule(self, config: Config, now: datetime) -> None:
+        if self.app is not None:
+            self.scheduler.add_job(
+                self.dispatch,
+                "interval",
+                seconds=DISPATCH_EVERY.total_seconds(),
+                id=" dispatch",
+                next_run_time=now,
+                replace_existing=True,
+            )
+            return
         states = self.store.feed_states()
         for source in config.sources:
             state = states.get(source.url)
@@ -186,12 +210,33 @@ class Service:
                 replace_existing=True,
             )
 
+    def dispatch(self) -> None:
+        """Queue the due sources for the workers; publish when they stored new entries
+        (and at least every PUBLISH_EVERY, for edits of stored entries)."""
+        from kombu.exceptions import KombuError
+
+        from aggregator.tasks import queue_polls
+
+        assert self.app is not None
+        now = datetime.now(UTC)
+        try:
+            queued = queue_polls(self.app, self.store, self.config, now)
+            if queued:
+                log.info("service: %d polls queued for the workers", queued)
+            if self.store.has_unassigned() or now - self.published >= PUBLISH_EVERY:
+                self.changed.set()
+        except (StoreError, SQLAlchemyError) as exc:
+            self._store_failed(exc)
+        except (KombuError, OSError) as exc:
+            log.error("broker: %s (polls are queued again in a moment)", exc)
+
     def publish(self) -> None:
         try:
             now = datetime.now(UTC)
             with self.write_lock:
                 scored = process_and_publish(self.config, self.store, now)
                 report_health(self.config, self.store, now, None)
+            self.published = now
             log.info("publish: %d stories", len(scored))
         except (StoreError, SQLAlchemyError) as exc:
             self._store_failed(exc)

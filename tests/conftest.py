@@ -1,10 +1,14 @@
 from __future__ import annotations
 
 import os
+import shutil
+import socket
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -33,6 +37,13 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'db.sqlite'}"
         return
+    with postgres_database() as url:
+        yield url
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """A PostgreSQL database of its own, dropped afterwards."""
     if not PG_ADMIN:
         if os.environ.get("AGGREGATOR_REQUIRE_PG"):
             raise RuntimeError("AGGREGATOR_TEST_PG is required here")
@@ -49,6 +60,44 @@ def database(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@pytest.fixture
+def redis_url(tmp_path: Path) -> Iterator[str]:
+    """A real redis-server of the test's own on a free loopback port, no persistence;
+    skipped where there is none, unless AGGREGATOR_REQUIRE_REDIS is set (.ci/run)."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        if os.environ.get("AGGREGATOR_REQUIRE_REDIS"):
+            raise RuntimeError("redis-server is required here")
+        pytest.skip("no redis-server (.ci/run installs it)")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    args = ["--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    server = subprocess.Popen(
+        [binary, *args, "--dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):  # up to 5 s
+            with socket.socket() as client:
+                client.settimeout(0.5)
+                try:
+                    client.connect(("127.0.0.1", port))
+                    client.sendall(b"PING\r\n")
+                    if client.recv(16).startswith(b"+PONG"):
+                        break
+                except OSError:
+                    pass
+            time.sleep(0.05)
+        else:
+            raise RuntimeError("redis-server did not start")
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        server.terminate()
+        server.wait(10)
 
 
 @pytest.fixture

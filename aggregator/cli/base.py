@@ -49,6 +49,13 @@ F = TypeVar("F", bound=Callable[..., Any])
     type=click.Path(path_type=Path),
     help="Output folder (default: output/ beside the config).",
 )
+@click.option(
+    "--broker",
+    metavar="URL",
+    envvar="AGGREGATOR_BROKER",
+    help="Redis URL of the Celery broker: `run` queues polls for `aggregator worker` "
+    "processes instead of polling itself (default: workers.broker in the config; none).",
+)
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 @click.option(
     "--log-format",
@@ -64,18 +71,26 @@ def cli(
     config_path: Path,
     db_url: str | None,
     output_dir: Path | None,
+    broker: str | None,
     verbose: int,
     log_format: str,
 ) -> None:
     """Poll RSS/Atom/JSON feeds, merge the same story across sources, score it, and
     republish one curated feed."""
     setup_logging(verbose, log_format)
-    ctx.obj = {"config_path": config_path, "db_url": db_url, "output_dir": output_dir}
+    ctx.obj = {
+        "config_path": config_path,
+        "db_url": db_url,
+        "output_dir": output_dir,
+        "broker": broker,
+    }
 
 
 def load(ctx: click.Context) -> Config:
     o = ctx.obj
-    return load_config(o["config_path"], store_url=o["db_url"], output_dir=o["output_dir"])
+    return load_config(
+        o["config_path"], store_url=o["db_url"], output_dir=o["output_dir"], broker=o["broker"]
+    )
 
 
 @contextmanager

@@ -1,4 +1,4 @@
-"""cli.data: what is stored: export, explain."""
+"""cli.data: what is stored: export, explain, prune, copy-store."""
 
 from __future__ import annotations
 
@@ -126,3 +126,32 @@ def prune(ctx: click.Context, older_than: str | None) -> None:
 
 def _mb(size: int) -> str:
     return f"{size / 2**20:.1f} MB"
+
+
+@cli.command("copy-store")
+@click.argument("target", metavar="URL")
+@click.pass_context
+def copy_store(ctx: click.Context, target: str) -> None:
+    """Copy the whole store (sources and their fetch state, entries, stories, scores,
+    tombstones, archive) to the empty database at URL, e.g. from SQLite to PostgreSQL;
+    then point `store:` (or --db) at URL. Both stores are locked while copying."""
+    from dataclasses import replace
+
+    from sqlalchemy import make_url
+
+    from aggregator.lock import store_lock
+    from aggregator.store.copy import copy_store as copy_all
+
+    with errors_to_exit_codes():
+        config = load(ctx)
+        with store_lock(config, wait=30), store_lock(replace(config, store_url=target), wait=0):
+            source, destination = Store(config.store_url), Store(target)
+            try:
+                copied = copy_all(source.engine, destination.engine)
+            finally:
+                source.close()
+                destination.close()
+        shown = make_url(target).render_as_string(hide_password=True)
+        counts = ", ".join(f"{n} {table}" for table, n in copied.items())
+        click.echo(f"copy-store: {counts} copied to {shown}")
+        click.echo(f"now set `store: {shown}` in {config.path or 'feeds.yaml'} (or use --db)")

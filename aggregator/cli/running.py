@@ -1,4 +1,4 @@
-"""cli.running: run, check, status, demo."""
+"""cli.running: run, worker, check, status, demo."""
 
 from __future__ import annotations
 
@@ -67,7 +67,12 @@ def run(
 
             o = ctx.obj
             with store_lock(load(ctx), wait=wait):
-                service = Service(o["config_path"], db_url=o["db_url"], output_dir=o["output_dir"])
+                service = Service(
+                    o["config_path"],
+                    db_url=o["db_url"],
+                    output_dir=o["output_dir"],
+                    broker=o["broker"],
+                )
                 sys.exit(service.run())
         config = load(ctx)
         quiet = under_cron() if quiet is None else quiet
@@ -87,6 +92,44 @@ def run(
             )
         print_report(report, config.output_dir, quiet=quiet)
         sys.exit(EXIT_FEEDS_FAILED if strict and report.failed else EXIT_OK)
+
+
+@cli.command()
+@click.option(
+    "-c",
+    "--concurrency",
+    default=4,
+    show_default=True,
+    type=click.IntRange(1, 256),
+    help="Polls at once in this worker.",
+)
+@click.option(
+    "--pool",
+    type=click.Choice(["prefork", "threads", "solo"]),
+    default="prefork",
+    show_default=True,
+    help="Celery's pool: processes (parsing on every core), threads, or one poll at a time "
+    "in the worker process itself.",
+)
+@click.option("-n", "--hostname", help="The worker's node name (Celery's default: celery@HOST).")
+@click.pass_context
+def worker(ctx: click.Context, concurrency: int, pool: str, hostname: str | None) -> None:
+    """A Celery worker that polls the sources `aggregator run` queues (with a broker: see
+    docs/scaling.md). Start any number, on any hosts sharing the PostgreSQL database and
+    the same feeds.yaml. SIGTERM stops it after the polls it runs."""
+    from aggregator.tasks import start_worker
+
+    with errors_to_exit_codes():
+        o = ctx.obj
+        overrides = {"store_url": o["db_url"], "output_dir": o["output_dir"], "broker": o["broker"]}
+        start_worker(
+            o["config_path"],
+            overrides,
+            concurrency=concurrency,
+            pool=pool,
+            hostname=hostname,
+            verbose=ctx.find_root().params["verbose"],
+        )
 
 
 @cli.command()

@@ -18,6 +18,7 @@ from aggregator.config.sections import (
     parse_publish,
     parse_schedule,
     parse_score,
+    parse_workers,
 )
 from aggregator.config.sources import parse_max_age, parse_rules, parse_sources
 from aggregator.config.values import Node, check_url, load_yaml, parse_duration, parse_size
@@ -38,9 +39,14 @@ DEFAULT_OUTPUT = "output"
 
 
 def load_config(
-    path: Path, *, store_url: str | None = None, output_dir: Path | None = None
+    path: Path,
+    *,
+    store_url: str | None = None,
+    output_dir: Path | None = None,
+    broker: str | None = None,
 ) -> Config:
-    """Read and validate feeds.yaml. `store_url` and `output_dir` override the file."""
+    """Read and validate feeds.yaml. `store_url`, `output_dir` and `broker` override the
+    file."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -48,7 +54,12 @@ def load_config(
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
     return parse_config(
-        text, base_dir=path.resolve().parent, path=path, store_url=store_url, output_dir=output_dir
+        text,
+        base_dir=path.resolve().parent,
+        path=path,
+        store_url=store_url,
+        output_dir=output_dir,
+        broker=broker,
     )
 
 
@@ -59,6 +70,7 @@ def parse_config(
     path: Path | None = None,
     store_url: str | None = None,
     output_dir: Path | None = None,
+    broker: str | None = None,
 ) -> Config:
     doc = load_yaml(text)
     if not isinstance(doc, CommentedMap):
@@ -79,6 +91,7 @@ def parse_config(
             "retention",
             "metrics_file",
             "schedule",
+            "workers",
         }
     )
     feeds = top.get("feeds", CommentedSeq, required=True)
@@ -104,6 +117,7 @@ def parse_config(
         publish=publish,
         dedupe=parse_dedupe(top),
         schedule=parse_schedule(top),
+        workers=parse_workers(top, broker),
         rules=parse_rules(top),
         max_age=parse_max_age(top),
         retention=top.get_duration("retention", timedelta(days=90), low=timedelta(days=1)),

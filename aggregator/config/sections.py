@@ -1,14 +1,16 @@
-"""config.sections: fetch, schedule, score, publish (with outputs) and dedupe. Pure."""
+"""config.sections: fetch, schedule, score, publish (with outputs), dedupe and workers.
+Pure."""
 
 from __future__ import annotations
 
 import re
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from aggregator import __version__
-from aggregator.config.values import Node, check_url, parse_size
+from aggregator.config.values import Node, check_url, parse_size, redact
 from aggregator.dedupe import REPRESENTATIVE_KEYS
 from aggregator.errors import ConfigError
 from aggregator.records import (
@@ -18,6 +20,7 @@ from aggregator.records import (
     PublishSettings,
     ScheduleSettings,
     ScoreSettings,
+    WorkerSettings,
 )
 
 DEFAULT_USER_AGENT = (
@@ -46,6 +49,44 @@ def parse_schedule(top: Node) -> ScheduleSettings:
     if settings.min_interval > settings.max_interval:
         raise ConfigError("'min_interval' is longer than 'max_interval'", node.line)
     return settings
+
+
+def parse_workers(top: Node, broker: str | None = None) -> WorkerSettings:
+    """`workers:`: the Celery broker (`${VAR}` allowed; `--broker` overrides it) and how
+    polls are queued."""
+    node = top.child("workers")
+    node.check_keys({"broker", "queue", "rate_limit", "visibility_timeout", "lease"}, " in workers")
+    d = WorkerSettings()
+    broker = broker or node.get_secret("broker")
+    if broker is not None:
+        scheme = urlsplit(broker).scheme.lower()
+        if scheme not in ("redis", "rediss"):
+            where = None if "broker" not in node.data else node.line_of("broker")
+            raise ConfigError(f"broker {redact(broker)!r}: not a redis:// URL", where)
+    queue = node.get_str("queue", d.queue)
+    if not _QUEUE.match(queue):
+        raise ConfigError(f"queue {queue!r}: letters, digits, '.', '_' and '-' only", node.line)
+    rate = node.get("rate_limit", str)
+    if rate is not None and not _RATE.match(rate):
+        raise ConfigError(
+            f"rate_limit {rate!r}: a number per s, m or h, like 20/s", node.line_of("rate_limit")
+        )
+    settings = WorkerSettings(
+        broker=broker,
+        queue=queue,
+        rate_limit=rate,
+        visibility_timeout=node.get_duration(
+            "visibility_timeout", d.visibility_timeout, low=timedelta(seconds=1)
+        ),
+        lease=node.get_duration("lease", d.lease, low=timedelta(seconds=1)),
+    )
+    if settings.lease < settings.visibility_timeout:
+        raise ConfigError("'lease' is shorter than 'visibility_timeout'", node.line)
+    return settings
+
+
+_QUEUE = re.compile(r"^[A-Za-z0-9._-]{1,100}$")
+_RATE = re.compile(r"^\d+(\.\d+)?/[smh]$")
 
 
 def parse_fetch(top: Node) -> FetchSettings:

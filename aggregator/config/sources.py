@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import replace
 from datetime import timedelta
@@ -95,7 +94,6 @@ def _parse_source(node: Node) -> FeedSource:
     )
 
 
-_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _TOKEN = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")  # an HTTP header name (RFC 9110)
 
 
@@ -113,40 +111,19 @@ def parse_credentials(node: Node, url: str) -> tuple[str, Credentials | None]:
     auth = node.child("auth")
     auth.check_keys({"username", "password"}, " in auth")
     if auth.data:
-        username = _secret(auth, "username", required=True)
-        password = _secret(auth, "password")
+        username = auth.get_secret("username", required=True)
+        password = auth.get_secret("password")
     headers = node.child("headers")
     pairs = []
     for name in headers.data:
         if not isinstance(name, str) or not _TOKEN.match(name):
             raise ConfigError(f"{name!r} is not a valid header name", headers.line_of(name))
-        value = _secret(headers, name, required=True)
+        value = headers.get_secret(name, required=True)
         assert value is not None
         pairs.append((name, value))
     if username is None and not pairs:
         return url, None
     return url, Credentials(headers=tuple(pairs), username=username, password=password)
-
-
-def _secret(node: Node, key: str, *, required: bool = False) -> str | None:
-    value = node.data.get(key)
-    if value is None:
-        if required:
-            raise ConfigError(f"missing required key {key!r}", node.line)
-        return None
-    if not isinstance(value, str | int):
-        raise ConfigError(f"{key!r} must be a string", node.line_of(key))
-
-    def from_env(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name not in os.environ:
-            raise ConfigError(f"{key!r}: environment variable {name} is not set", node.line_of(key))
-        return os.environ[name]
-
-    text = _ENV.sub(from_env, str(value))
-    if any(c in text for c in "\r\n\0"):
-        raise ConfigError(f"{key!r} must not contain line breaks", node.line_of(key))
-    return text
 
 
 def _interval(value: Any) -> timedelta | None:

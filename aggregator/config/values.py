@@ -3,6 +3,7 @@ Pure."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable
 from datetime import timedelta
@@ -17,6 +18,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from aggregator.errors import ConfigError
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)?\s*$")
+_ENV = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800, None: 1}
 _SIZE = re.compile(r"^\s*(\d+)\s*(b|kb|kib|mb|mib|gb|gib)?\s*$", re.IGNORECASE)
 _SIZE_UNITS = {
@@ -115,6 +117,30 @@ class Node:
 
     def get_duration(self, key: str, default: D, *, low: timedelta) -> timedelta | D:
         return self.get_converted(key, default, lambda v: parse_duration(v, low=low))
+
+    def get_secret(self, key: str, *, required: bool = False) -> str | None:
+        """A string in which `${VAR}` is read from the environment, so that secrets need
+        not sit in feeds.yaml."""
+        value = self.data.get(key)
+        if value is None:
+            if required:
+                raise ConfigError(f"missing required key {key!r}", self.line)
+            return None
+        if not isinstance(value, str | int):
+            raise ConfigError(f"{key!r} must be a string", self.line_of(key))
+
+        def from_env(match: re.Match[str]) -> str:
+            name = match.group(1)
+            if name not in os.environ:
+                raise ConfigError(
+                    f"{key!r}: environment variable {name} is not set", self.line_of(key)
+                )
+            return os.environ[name]
+
+        text = _ENV.sub(from_env, str(value))
+        if any(c in text for c in "\r\n\0"):
+            raise ConfigError(f"{key!r} must not contain line breaks", self.line_of(key))
+        return text
 
     def child(self, key: str) -> Node:
         value = self.get(key, CommentedMap)

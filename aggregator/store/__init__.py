@@ -19,6 +19,7 @@ from sqlalchemy.orm import sessionmaker
 from aggregator.errors import StoreError
 from aggregator.records import FeedSource, FeedState, Item, Score, StoredEntry
 from aggregator.related import Neighbours
+from aggregator.store.claims import Claims
 from aggregator.store.engine import HEAD, migrate, open_engine, watch_file
 from aggregator.store.models import EntryRow, SourceRow, StoryRow
 from aggregator.store.retention import Pruned, Retention, pruned_keys
@@ -38,7 +39,7 @@ from aggregator.story_index import Decision
 __all__ = ["HEAD", "Pruned", "Store"]
 
 
-class Store(Retention):
+class Store(Retention, Claims):
     def __init__(self, url: str) -> None:
         self.url = url
         try:

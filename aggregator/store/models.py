@@ -70,6 +70,8 @@ class SourceRow(Base):
     interval_seconds: Mapped[float | None] = mapped_column(Float)
     discovered_url: Mapped[str | None] = mapped_column(String(2000))
     body_hash: Mapped[str | None] = mapped_column(String(64))
+    claim_id: Mapped[str | None] = mapped_column(String(36))  # queued for a worker (claims.py)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class EntryRow(Base):

@@ -72,8 +72,10 @@ def to_state(row: SourceRow) -> FeedState:
 
 
 def apply_state(row: SourceRow, state: FeedState) -> None:
+    """A poll's outcome; it ends the source's claim (store.claims) in the same write."""
     for name in STATE_FIELDS:
         setattr(row, name, getattr(state, name))
+    row.claim_id = row.claimed_at = None
 
 
 def new_entry(source_id: int, item: Item, now: datetime) -> dict[str, Any]:

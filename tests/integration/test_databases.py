@@ -8,7 +8,7 @@ from pathlib import Path
 
 import feedparser
 
-from tests.conftest import run_cli
+from tests.conftest import postgres_database, run_cli
 from tests.feeds import rss
 from tests.feedserver import FeedServer, Route
 
@@ -124,3 +124,43 @@ def test_one_writer_at_a_time_on_either_database(
     free = run_cli(*db, "run", "--once", cwd=tmp_path)
     assert free.returncode == 0, free.stderr
     assert "alpha: 2 new" in free.stdout
+
+
+def test_copy_an_sqlite_store_to_postgresql(tmp_path: Path, feed_server: FeedServer) -> None:
+    """`copy-store URL` moves everything; the runs on the new database go on where the old
+    one stopped (conditional GETs, no entry twice, new ids after the copied ones), and a
+    second copy into a database that is no longer empty is refused."""
+    feed_server.routes["/a.xml"] = Route(body=feed("alpha", 3), etag='"a1"')
+    feed_server.routes["/b.xml"] = Route(body=feed("beta", 3), etag='"b1"')
+    (tmp_path / "feeds.yaml").write_text(
+        "feeds:\n"
+        f"  - {{url: {feed_server.url('/a.xml')}, name: alpha}}\n"
+        f"  - {{url: {feed_server.url('/b.xml')}, name: beta}}\n"
+    )
+    assert run_cli("run", "--once", cwd=tmp_path).returncode == 0
+    before = run_cli("export", "entries", cwd=tmp_path).stdout.splitlines()
+    status_before = run_cli("status", "--json", cwd=tmp_path).stdout
+    with postgres_database() as url:
+        copied = run_cli("copy-store", url, cwd=tmp_path)
+        assert copied.returncode == 0, copied.stderr
+        assert "2 sources" in copied.stdout and "6 entries" in copied.stdout
+        db = ("--db", url)
+        assert run_cli(*db, "export", "entries", cwd=tmp_path).stdout.splitlines() == before
+        assert run_cli(*db, "status", "--json", cwd=tmp_path).stdout == status_before
+
+        again = run_cli(*db, "run", "--once", "--all", cwd=tmp_path)
+        assert again.returncode == 0, again.stderr
+        assert again.stdout.count("not modified") == 2  # the validators came along
+        feed_server.routes["/a.xml"] = Route(body=feed("alpha", 4), etag='"a2"')
+        grown = run_cli(*db, "run", "--once", "--all", cwd=tmp_path)
+        assert "alpha: 1 new" in grown.stdout, grown.stderr
+        rows = [
+            json.loads(line)
+            for line in run_cli(*db, "export", "entries", cwd=tmp_path).stdout.splitlines()
+        ]
+        assert len(rows) == 7 and len({r["id"] for r in rows}) == 7
+        assert max(r["id"] for r in rows) == 7  # the sequence went on after the copied ids
+
+        refused = run_cli("copy-store", url, cwd=tmp_path)
+        assert refused.returncode == 3
+        assert "not empty" in refused.stderr

@@ -121,6 +121,15 @@ def test_overrides_win():
         ),
         ("feeds:\n  - url: https://a.example/\n    url: https://b.example/\n", 3, "duplicate key"),
         ("feeds: 3\n", 1, "must be a list"),
+        ("workers:\n  broker: amqp://q/\nfeeds: [https://a.example/]\n", 2, "not a redis://"),
+        ("workers:\n  rate_limit: fast\nfeeds: [https://a.example/]\n", 2, "like 20/s"),
+        ("workers:\n  queue: a b\nfeeds: [https://a.example/]\n", 1, "letters, digits"),
+        (
+            "workers: {visibility_timeout: 1h, lease: 5m}\nfeeds: [https://a.example/]\n",
+            1,
+            "shorter than 'visibility_timeout'",
+        ),
+        ("workers:\n  broker: ${NO_SUCH_VAR_HERE}\nfeeds: [https://a.example/]\n", 2, "not set"),
         ("", 1, "must be a mapping"),
     ],
 )
@@ -160,3 +169,23 @@ def test_sizes():
     assert parse_size(4096) == 4096
     with pytest.raises(ValueError):
         parse_size("12")
+
+
+def test_workers(monkeypatch):
+    monkeypatch.setenv("BROKER_PASSWORD", "s3cret")
+    text = (
+        "workers:\n  broker: redis://:${BROKER_PASSWORD}@redis.lan:6379/2\n  queue: polls\n"
+        "  rate_limit: 20/s\n  visibility_timeout: 5m\n  lease: 20m\n"
+        "feeds: [https://a.example/]\n"
+    )
+    workers = parse_config(text, base_dir=BASE).workers
+    assert workers.broker == "redis://:s3cret@redis.lan:6379/2"
+    assert (workers.queue, workers.rate_limit) == ("polls", "20/s")
+    assert (workers.visibility_timeout, workers.lease) == (
+        timedelta(minutes=5),
+        timedelta(minutes=20),
+    )
+    off = parse_config("feeds: [https://a.example/]\n", base_dir=BASE).workers
+    assert off.broker is None
+    given = parse_config("feeds: [https://a.example/]\n", base_dir=BASE, broker="rediss://r/0")
+    assert given.workers.broker == "rediss://r/0"
