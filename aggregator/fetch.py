@@ -4,22 +4,29 @@ Polite and bounded: conditional GET (ETag, Last-Modified), connect and read time
 total deadline per fetch (a per-read timeout alone lets a server drip one byte a second
 forever), a streaming body cap that holds after decompression, bounded redirects and a
 descriptive User-Agent.
+
+The transport is urllib3 (requests' own) used directly: requests adds about 0.4 ms of
+Python per request (environment, cookies, hooks, adapters), which was half the cost of a
+304. Proxies from the environment (HTTP_PROXY, HTTPS_PROXY, NO_PROXY) are honoured as
+requests would; certificates are checked against certifi's bundle, like requests.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import socket
-import threading
 import time
+import urllib.request
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
 
-import requests
+import certifi
+import urllib3
 import urllib3.exceptions
+from urllib3 import BaseHTTPResponse, PoolManager, ProxyManager
 
 from aggregator.errors import FeedError, FeedErrorKind
 from aggregator.records import Credentials, FeedState, FetchResult, FetchSettings
@@ -33,26 +40,36 @@ _CHUNK = 64 * 1024
 
 
 class Fetcher:
-    """Holds one requests Session per thread (Session is not documented thread-safe)."""
+    """Holds the connection pools (urllib3's PoolManager is thread-safe: one for all
+    fetch threads; connections are kept per host and reused)."""
 
     def __init__(self, settings: FetchSettings) -> None:
         self.settings = settings
-        self._local = threading.local()
+        self._headers = {
+            "User-Agent": settings.user_agent,
+            "Accept": ACCEPT,
+            "Accept-Encoding": "gzip, deflate",
+        }
+        size, bundle = max(settings.per_host, 1), certifi.where()
+        self._direct = PoolManager(
+            num_pools=max(64, settings.workers * 4), maxsize=size, ca_certs=bundle
+        )
+        self._proxies = {
+            scheme: ProxyManager(url, maxsize=size, ca_certs=bundle)
+            for scheme, url in urllib.request.getproxies().items()
+            if scheme in ("http", "https") and url
+        }
+        self._timeout = urllib3.Timeout(
+            connect=settings.connect_timeout, read=settings.read_timeout
+        )
 
-    def _session(self) -> requests.Session:
-        session: requests.Session | None = getattr(self._local, "session", None)
-        if session is None:
-            session = requests.Session()
-            session.max_redirects = self.settings.max_redirects
-            session.headers.update(
-                {
-                    "User-Agent": self.settings.user_agent,
-                    "Accept": ACCEPT,
-                    "Accept-Encoding": "gzip, deflate",
-                }
-            )
-            self._local.session = session
-        return session
+    def _pool(self, url: str) -> PoolManager:
+        if self._proxies:
+            parts = urlsplit(url)
+            proxy = self._proxies.get(parts.scheme.lower())
+            if proxy is not None and not urllib.request.proxy_bypass(parts.netloc):
+                return proxy
+        return self._direct
 
     def fetch_feed(
         self,
@@ -69,7 +86,7 @@ class Fetcher:
         another host, port or scheme does not carry them."""
         secret = credentials.request_headers() if credentials is not None else {}
         trusted = _origin(owner or url)
-        headers = {}
+        headers = dict(self._headers)
         if state is not None and state.etag:
             headers["If-None-Match"] = state.etag
         if state is not None and state.last_modified:
@@ -82,12 +99,14 @@ class Fetcher:
             for _ in range(s.max_redirects + 1):
                 if time.monotonic() - started > s.deadline:
                     raise FeedError(FeedErrorKind.TIMEOUT, f"not finished within {s.deadline:g} s")
-                response = self._session().get(
+                response = self._pool(current).request(
+                    "GET",
                     current,
                     headers={**headers, **secret} if _origin(current) == trusted else headers,
-                    stream=True,
-                    allow_redirects=False,
-                    timeout=(s.connect_timeout, s.read_timeout),
+                    preload_content=False,
+                    redirect=False,
+                    retries=False,
+                    timeout=self._timeout,
                 )
                 with _connection_kept_if_complete(response) as complete:
                     target = _redirect_target(response, current)
@@ -102,7 +121,7 @@ class Fetcher:
                             FeedErrorKind.NETWORK,
                             f"refused a redirect from a public address to a private one: {target}",
                         )
-                    hops.append((response.status_code, target))
+                    hops.append((response.status, target))
                     seen.add(target)
                     current = target
             raise FeedError(
@@ -111,7 +130,7 @@ class Fetcher:
 
 
 @contextmanager
-def _connection_kept_if_complete(response: requests.Response) -> Iterator[Callable[[], None]]:
+def _connection_kept_if_complete(response: BaseHTTPResponse) -> Iterator[Callable[[], None]]:
     """Give the connection back to the session's pool when the response was read to its
     end (the next poll of the host reuses it: no new TCP or TLS handshake); otherwise
     (an error, a cap, a redirect's unread body) close it, since what is left unread on it
@@ -126,7 +145,7 @@ def _connection_kept_if_complete(response: requests.Response) -> Iterator[Callab
         yield complete
     finally:
         if done:
-            response.raw.release_conn()
+            response.release_conn()
         else:
             response.close()
 
@@ -137,9 +156,9 @@ def _origin(url: str) -> tuple[str, str, int | None]:
     return scheme, (parts.hostname or ""), parts.port or {"http": 80, "https": 443}.get(scheme)
 
 
-def _redirect_target(response: requests.Response, current: str) -> str | None:
+def _redirect_target(response: BaseHTTPResponse, current: str) -> str | None:
     location = response.headers.get("Location")
-    if response.status_code not in (301, 302, 303, 307, 308) or not location:
+    if response.status not in (301, 302, 303, 307, 308) or not location:
         return None
     target = urljoin(current, location.strip())
     if urlsplit(target).scheme.lower() not in ("http", "https"):
@@ -151,19 +170,19 @@ def _result(
     url: str,
     final_url: str,
     hops: list[tuple[int, str]],
-    response: requests.Response,
+    response: BaseHTTPResponse,
     s: FetchSettings,
     started: float,
     now: datetime,
 ) -> FetchResult:
     _check_status(response, now)
-    body = b"" if response.status_code == 304 else _read_body(response, s, started)
+    body = b"" if response.status == 304 else _read_body(response, s, started)
     permanent = hops[-1][1] if hops and all(code in (301, 308) for code, _ in hops) else None
     return FetchResult(
         url=url,
         final_url=final_url,
-        status=response.status_code,
-        not_modified=response.status_code == 304,
+        status=response.status,
+        not_modified=response.status == 304,
         body=body,
         content_type=response.headers.get("Content-Type"),
         etag=response.headers.get("ETag"),
@@ -180,15 +199,17 @@ def _classified(s: FetchSettings) -> Iterator[None]:
         yield
     except FeedError:
         raise
-    except requests.exceptions.SSLError as exc:
+    except urllib3.exceptions.SSLError as exc:
         raise FeedError(FeedErrorKind.TLS, f"TLS error: {_short(exc)}") from None
-    except requests.exceptions.Timeout as exc:
+    except urllib3.exceptions.NewConnectionError as exc:  # a ConnectTimeoutError in urllib3
+        raise FeedError(FeedErrorKind.NETWORK, _short(exc)) from None
+    except urllib3.exceptions.TimeoutError as exc:
         raise FeedError(FeedErrorKind.TIMEOUT, f"timed out: {_short(exc)}") from None
-    except (requests.exceptions.ContentDecodingError, urllib3.exceptions.DecodeError) as exc:
+    except urllib3.exceptions.DecodeError as exc:
         raise FeedError(FeedErrorKind.NETWORK, f"corrupt compressed body: {_short(exc)}") from None
-    except requests.exceptions.InvalidURL as exc:
+    except urllib3.exceptions.LocationValueError as exc:
         raise FeedError(FeedErrorKind.NETWORK, f"invalid URL: {_short(exc)}") from None
-    except (requests.exceptions.RequestException, urllib3.exceptions.HTTPError) as exc:
+    except urllib3.exceptions.HTTPError as exc:
         raise FeedError(FeedErrorKind.NETWORK, _short(exc)) from None
     except (OSError, ValueError) as exc:  # socket errors urllib3 did not wrap, bad hosts
         raise FeedError(FeedErrorKind.NETWORK, _short(exc)) from None
@@ -230,8 +251,8 @@ def cache_lifetime(headers: Mapping[str, str], now: datetime) -> float | None:
     return None
 
 
-def _check_status(response: requests.Response, now: datetime) -> None:
-    code = response.status_code
+def _check_status(response: BaseHTTPResponse, now: datetime) -> None:
+    code = response.status
     if code == 304 or 200 <= code < 300:
         return
     retry_after = parse_retry_after(response.headers.get("Retry-After"), now)
@@ -247,7 +268,7 @@ def _check_status(response: requests.Response, now: datetime) -> None:
     raise FeedError(FeedErrorKind.NETWORK, f"unexpected {reason}")
 
 
-def _read_body(response: requests.Response, s: FetchSettings, started: float) -> bytes:
+def _read_body(response: BaseHTTPResponse, s: FetchSettings, started: float) -> bytes:
     declared = response.headers.get("Content-Length", "")
     if declared.isdigit() and int(declared) > s.max_bytes:
         raise FeedError(
@@ -256,14 +277,13 @@ def _read_body(response: requests.Response, s: FetchSettings, started: float) ->
         )
     chunks: list[bytes] = []
     size = 0
-    raw = response.raw
     while True:
         if time.monotonic() - started > s.deadline:
             raise FeedError(FeedErrorKind.TIMEOUT, f"not finished within {s.deadline:g} s")
         # read1 returns after one read from the socket, so the deadline is checked at
         # least once per read timeout however slowly the server drips. Decoded bytes are
         # counted, so the cap holds after decompression too (gzip bombs).
-        chunk = raw.read1(_CHUNK, decode_content=True)
+        chunk = response.read1(_CHUNK, decode_content=True)
         if not chunk:
             break
         size += len(chunk)
@@ -272,7 +292,7 @@ def _read_body(response: requests.Response, s: FetchSettings, started: float) ->
         chunks.append(chunk)
     body = b"".join(chunks)
     if not body.strip():
-        raise FeedError(FeedErrorKind.EMPTY, f"HTTP {response.status_code} with an empty body")
+        raise FeedError(FeedErrorKind.EMPTY, f"HTTP {response.status} with an empty body")
     return body
 
 
@@ -293,7 +313,7 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
 
 
 def _short(exc: BaseException) -> str:
-    """The useful part of a requests/urllib3 error: 'HTTPConnectionPool(...): Max retries
+    """The useful part of a urllib3 error: 'HTTPConnectionPool(...): Max retries
     exceeded ... (Caused by NewConnectionError(...: [Errno 111] Connection refused))'
     becomes 'connection refused'-like text."""
     reason: object = exc

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import distinct, func, insert, select, update
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import sessionmaker
 
@@ -21,7 +21,7 @@ from aggregator.records import FeedSource, FeedState, Item, Score, StoredEntry
 from aggregator.related import Neighbours
 from aggregator.store.claims import Claims
 from aggregator.store.engine import HEAD, migrate, open_engine, watch_file
-from aggregator.store.models import EntryRow, SourceRow, StoryRow
+from aggregator.store.models import EntryRow, SourceRow, StoryRow, hour_of
 from aggregator.store.retention import Pruned, Retention, pruned_keys
 from aggregator.store.rows import (
     CHUNK,
@@ -130,19 +130,15 @@ class Store(Retention, Claims):
         """Per source, the number of distinct hours with an entry published since `since`
         (the posting rate that `interval: auto` adapts to; bursts count once)."""
         query = (
-            select(SourceRow.url, EntryRow.published)
+            select(SourceRow.url, func.count(distinct(hour_of(EntryRow.published))))
             .join(SourceRow, EntryRow.source_id == SourceRow.id)
             .where(EntryRow.published >= since)
+            .group_by(SourceRow.url)
         )
         if source_url is not None:
             query = query.where(SourceRow.url == source_url)
-        hours: dict[str, set[datetime]] = {}
         with self._session() as session:
-            for url, published in session.execute(query):
-                hours.setdefault(url, set()).add(
-                    published.replace(minute=0, second=0, microsecond=0)
-                )
-        return {url: len(h) for url, h in hours.items()}
+            return {row[0]: row[1] for row in session.execute(query)}
 
     def entry_counts(self) -> dict[str, int]:
         query = (

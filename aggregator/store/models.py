@@ -20,7 +20,10 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -39,6 +42,24 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         assert isinstance(value, datetime)
         return value.replace(tzinfo=UTC)
+
+
+class hour_of(FunctionElement[str]):
+    """A timestamp truncated to its hour, computed by the database (for counting distinct
+    posting hours without reading every entry)."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(hour_of, "sqlite")
+def _hour_sqlite(element: hour_of, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"substr({compiler.process(element.clauses, **kw)}, 1, 13)"  # 'YYYY-MM-DD HH'
+
+
+@compiles(hour_of)
+def _hour(element: hour_of, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"date_trunc('hour', {compiler.process(element.clauses, **kw)})"
 
 
 class Base(DeclarativeBase):

@@ -197,3 +197,48 @@ def test_a_feed_linking_every_entry_to_one_page_loses_nothing(database):
         ]
         store.save_items(state, items, now=NOW + timedelta(hours=window))
     assert sorted(r["title"] for r in store.export_entries()) == [f"Post {n}" for n in range(6)]
+
+
+def test_posting_hours_count_distinct_hours(database):
+    """The posting rate `interval: auto` uses, computed by the database on either: a burst
+    within one hour counts once, entries before `since` not at all."""
+    store = open_store(database)
+    other = FeedSource(url="https://o.example/feed", name="O")
+    store.sync_sources([SOURCE, other])
+    times = [NOW, NOW + timedelta(minutes=5), NOW + timedelta(minutes=59), NOW + timedelta(hours=3)]
+    items = [item(f"k{i}", published=t) for i, t in enumerate(times)]
+    old = item("old", published=NOW - timedelta(days=30))
+    store.save_items(FeedState(url=SOURCE.url), [*items, old], now=NOW)
+    assert store.posting_hours(since=NOW - timedelta(days=14)) == {SOURCE.url: 2}
+    assert store.posting_hours(since=NOW - timedelta(days=60), source_url=SOURCE.url) == {
+        SOURCE.url: 3
+    }
+    assert store.posting_hours(since=NOW, source_url=other.url) == {}
+
+
+def test_claims(database):
+    """A due source is claimed once; the poll's outcome ends the claim; a claim older than
+    the lease is taken over; a released claim frees the source."""
+    store = open_store(database)
+    lease = timedelta(minutes=30)
+    claim, claimed = store.claim([SOURCE.url], now=NOW, lease=lease)
+    assert claimed == (SOURCE.url,) and store.claim_of(SOURCE.url) == claim
+    assert store.claim([SOURCE.url], now=NOW, lease=lease)[1] == ()  # claimed already
+    assert store.claimed() == 1
+    later = NOW + lease + timedelta(seconds=1)
+    taken, again = store.claim([SOURCE.url], now=later, lease=lease)
+    assert again == (SOURCE.url,) and taken != claim
+    store.save_state(FeedState(url=SOURCE.url, next_due=later + timedelta(hours=1)))
+    assert store.claim_of(SOURCE.url) is None and store.claimed() == 0
+    assert store.claim([SOURCE.url], now=later, lease=lease)[1] == ()  # not due
+    forced, got = store.claim([SOURCE.url], now=later, lease=lease, due=False)
+    assert got == (SOURCE.url,)
+    store.release(SOURCE.url, "another claim")
+    assert store.claim_of(SOURCE.url) == forced
+    store.release(SOURCE.url, forced)
+    assert store.claim_of(SOURCE.url) is None
+    with store.polling(SOURCE.url) as mine:
+        assert mine
+        if not database.startswith("sqlite"):
+            with store.polling(SOURCE.url) as second:  # another session: refused at once
+                assert not second
