@@ -11,7 +11,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import html
-import re
 from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -55,7 +54,6 @@ TRACKING_PREFIXES = ("utm_",)
 FUTURE_SLACK = timedelta(minutes=10)
 URL_SCHEMES = {"http", "https", "mailto"}
 _DEFAULT_PORTS = {"http": 80, "https": 443}
-_SPACE = re.compile(r"\s+")
 
 
 def normalise_entries(
@@ -186,7 +184,9 @@ def html_to_text(fragment: str | None) -> str:
 
 
 def collapse(text: str) -> str:
-    return _SPACE.sub(" ", text).strip()
+    """Whitespace runs as one space, none at the ends (str.split's whitespace is re's
+    `\\s`, at a fraction of the cost of a substitution)."""
+    return " ".join(text.split())
 
 
 def shorten(text: str, limit: int) -> str:

@@ -25,6 +25,8 @@ these those there here how why what when where who which while after before as i
 _SENTENCE = re.compile(r"(?<=[.!?:;])\s+|\s+[-|–—]\s+")
 _WORD = re.compile(r"[\w$€£][\w.'’$€£%-]*")
 BODY_WORDS = 60
+LEAD_CHARS = 1000  # the text's first two sentences are looked for in this much of it
+_DIGIT = re.compile(r"\d")
 _AMOUNT = re.compile(r"(\d+(?:\.\d+)?)(k|m|mn|bn|b|tn)\b", re.IGNORECASE)
 _UNITS = {
     "k": "thousand",
@@ -81,7 +83,7 @@ def entity_tokens(title: str, text: str) -> list[str]:
     written with a capital where a capital means a name (inside a sentence, or starting one
     when the word is not a common opening). In a Title Case headline capitals say nothing,
     so only the text's first sentences are evidence of names."""
-    lead = " ".join(_SENTENCE.split(text, maxsplit=2)[:2])
+    lead = " ".join(_SENTENCE.split(text[:LEAD_CHARS], maxsplit=2)[:2])
     names = set(_capitalised(lead))
     if not _is_title_case(title):
         names.update(_capitalised(title))
@@ -104,13 +106,20 @@ def _capitalised(text: str) -> list[str]:
                 continue
             if position == 0 and (word.lower() in STOPWORDS or word.lower() in _OPENINGS):
                 continue
-            names.extend(_tokens(word))
+            names.extend(_word_tokens(word))
     return names
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _word_tokens(word: str) -> tuple[str, ...]:
+    """_tokens of one word as written, cached (names repeat)."""
+    return tuple(_tokens(word))
 
 
 def _tokens(text: str) -> list[str]:
     # "$40M", "€1.7bn" and "40 million" say the same: spell the unit out.
-    text = _AMOUNT.sub(lambda m: f"{m.group(1)} {_UNITS[m.group(2).lower()]}", text)
+    if _DIGIT.search(text):
+        text = _AMOUNT.sub(lambda m: f"{m.group(1)} {_UNITS[m.group(2).lower()]}", text)
     folded = text.lower()
     if not folded.isascii():  # accents off: "café" is "cafe"
         folded = unicodedata.normalize("NFKD", folded)
