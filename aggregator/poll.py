@@ -38,6 +38,7 @@ from aggregator.store import Store
 log = logging.getLogger("aggregator")
 Progress = Callable[[FeedReport, int], None]  # a polled source, of how many
 STATE_BATCH = 200  # fetch states (304s, errors) saved per transaction in a run
+STORE_BATCH = 16  # at most this many parsed feeds stored per transaction
 
 
 class HostGate:
@@ -268,8 +269,9 @@ def poll_feeds(
 ) -> tuple[FeedReport, ...]:
     """Update every source: fetches in a thread pool, hosts interleaved so that a host's
     limit does not hold up the others; parsing in a process per core when the run is big
-    enough; each result stored here as it arrives. At most a few parsed feeds wait to be
-    stored at any time, so memory does not grow with the number of sources."""
+    enough; each result stored here as it arrives (those ready together in one
+    transaction). At most a few parsed feeds wait to be stored at any time, so memory does
+    not grow with the number of sources."""
     gate = gate or HostGate(config.fetch.per_host)
     hours = store.posting_hours(since=now - HISTORY)
     reports: list[FeedReport] = []
@@ -306,28 +308,40 @@ def poll_feeds(
             for source in interleave_hosts(sources, states):
                 pool.submit(job, source)
             try:
-                for _ in range(len(sources)):
-                    source, outcome = done.get()
-                    if isinstance(outcome, BaseException):
-                        raise outcome
-                    report = store_update(
-                        source,
-                        states.get(source.url),
-                        outcome,
-                        store,
-                        now,
-                        config,
-                        hours.get(source.url, 0),
-                        defer=pending,
-                    )
-                    if len(pending) >= STATE_BATCH:
-                        store.save_state(*pending)
-                        pending.clear()
-                    log.info("%s", report_line(report))
-                    reports.append(report)
-                    if progress is not None:
-                        progress(report, len(sources))
-                store.save_state(*pending)
+                remaining = len(sources)
+                while remaining:
+                    group = [done.get()]  # and whatever else is ready: one transaction
+                    while len(group) < STORE_BATCH:
+                        try:
+                            group.append(done.get_nowait())
+                        except queue.Empty:
+                            break
+                    remaining -= len(group)
+                    stored = []
+                    with store.batch():
+                        for source, outcome in group:
+                            if isinstance(outcome, BaseException):
+                                raise outcome
+                            stored.append(
+                                store_update(
+                                    source,
+                                    states.get(source.url),
+                                    outcome,
+                                    store,
+                                    now,
+                                    config,
+                                    hours.get(source.url, 0),
+                                    defer=pending,
+                                )
+                            )
+                        if len(pending) >= STATE_BATCH or not remaining:
+                            store.save_state(*pending)
+                            pending.clear()
+                    for report in stored:
+                        log.info("%s", report_line(report))
+                        reports.append(report)
+                        if progress is not None:
+                            progress(report, len(sources))
             except BaseException:
                 abandoned.set()  # running fetches end by their deadline; queued ones skip
                 raise

@@ -23,6 +23,7 @@ these those there here how why what when where who which while after before as i
 """.split()
 )
 _SENTENCE = re.compile(r"(?<=[.!?:;])\s+|\s+[-|–—]\s+")
+_MARK = re.compile(r"[.!?:;|–—-]")  # every _SENTENCE match holds one of these
 _WORD = re.compile(r"[\w$€£][\w.'’$€£%-]*")
 BODY_WORDS = 60
 LEAD_CHARS = 1000  # the text's first two sentences are looked for in this much of it
@@ -70,7 +71,7 @@ def _body_tokens(text: str, skip: set[str]) -> list[str]:
     """The first BODY_WORDS tokens of `text` not in `skip`. A long text is read from a
     prefix (cut between words), a longer one only if that falls short: the result is the
     same as from the whole text, without tokenising a full article."""
-    for limit in (1500, 6000, None):
+    for limit in (600, 1500, 6000, None):
         head = text if limit is None or len(text) <= limit else text[:limit].rsplit(None, 1)[0]
         body = [w for w in _tokens(head) if w not in skip][:BODY_WORDS]
         if len(body) == BODY_WORDS or head is text:
@@ -83,13 +84,21 @@ def entity_tokens(title: str, text: str) -> list[str]:
     written with a capital where a capital means a name (inside a sentence, or starting one
     when the word is not a common opening). In a Title Case headline capitals say nothing,
     so only the text's first sentences are evidence of names."""
-    lead = " ".join(_SENTENCE.split(text[:LEAD_CHARS], maxsplit=2)[:2])
+    lead = " ".join(_sentences(text[:LEAD_CHARS], maxsplit=2)[:2])
     names = set(_capitalised(lead))
     if not _is_title_case(title):
         names.update(_capitalised(title))
     return list(
         dict.fromkeys(t for t in _tokens(title) if t in names or any(c.isdigit() for c in t))
     )
+
+
+def _sentences(text: str, maxsplit: int = 0) -> list[str]:
+    """`text` cut where sentences end; a text without any sentence mark is one sentence
+    (told by a plain character scan, much cheaper than the splitting pattern's)."""
+    if not _MARK.search(text):
+        return [text]
+    return _SENTENCE.split(text, maxsplit=maxsplit)
 
 
 def _is_title_case(title: str) -> bool:
@@ -100,12 +109,14 @@ def _is_title_case(title: str) -> bool:
 def _capitalised(text: str) -> list[str]:
     """Tokens of the words written with a capital that is not just a sentence's first."""
     names: list[str] = []
-    for sentence in _SENTENCE.split(text):
-        for position, word in enumerate(_WORD.findall(sentence)):
-            if not word[:1].isupper():
-                continue
-            if position == 0 and (word.lower() in STOPWORDS or word.lower() in _OPENINGS):
-                continue
+    for sentence in _sentences(text):
+        words = _WORD.findall(sentence)
+        if not words:
+            continue
+        first = words[0].lower()
+        if words[0][0].isupper() and first not in STOPWORDS and first not in _OPENINGS:
+            names.extend(_word_tokens(words[0]))
+        for word in [w for w in words[1:] if w[0].isupper()]:
             names.extend(_word_tokens(word))
     return names
 

@@ -8,13 +8,15 @@ feed's update or none of it.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import distinct, func, insert, select, update
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from aggregator.errors import StoreError
 from aggregator.records import FeedSource, FeedState, Item, Score, StoredEntry
@@ -51,6 +53,32 @@ class Store(Retention, Claims):
             raise StoreError(f"cannot open {url!r}: {exc.orig}") from None
         watch_file(self.engine)
         self._session = sessionmaker(self.engine, expire_on_commit=False)
+        self._batch = threading.local()  # this thread's open batch, if any
+
+    @contextmanager
+    def batch(self) -> Iterator[None]:
+        """Writes of this thread inside share one transaction, committed at the end: each
+        feed's update stays whole (all of a batch or none of it is stored), and a run that
+        stores many feeds commits once per batch instead of once per feed."""
+        if getattr(self._batch, "session", None) is not None:
+            yield
+            return
+        with self._session.begin() as session:
+            self._batch.session = session
+            try:
+                yield
+            finally:
+                self._batch.session = None
+
+    @contextmanager
+    def _writing(self) -> Iterator[Session]:
+        """The open batch's session, or a transaction of its own."""
+        session = getattr(self._batch, "session", None)
+        if session is not None:
+            yield session
+            return
+        with self._session.begin() as session:
+            yield session
 
     def close(self) -> None:
         self.engine.dispose()
@@ -96,7 +124,7 @@ class Store(Retention, Claims):
         """Store one feed's entries and its new fetch state in one transaction.
         Returns (new, updated). A re-poll never duplicates; an edit updates in place."""
         new = changed = 0
-        with self._session.begin() as session:
+        with self._writing() as session:
             source = source_row(session, state.url)
             existing: dict[str, EntryRow] = {}
             keys = [item.key for item in items]
@@ -120,8 +148,8 @@ class Store(Retention, Claims):
                 if row.content_hash != item.content_hash:
                     update_entry(row, item, now)
                     changed += 1
-            if fresh:  # one executemany for the feed's new entries
-                session.execute(insert(EntryRow), fresh)
+            if fresh:  # one executemany for the feed's new entries (Core: no ORM states)
+                session.connection().execute(insert(EntryRow), fresh)
                 new = len(fresh)
             apply_state(source, state)
         return new, changed
@@ -182,7 +210,7 @@ class Store(Retention, Claims):
         """Record fetches that stored nothing (304s, classified failures), in one
         transaction."""
         urls = [state.url for state in states]
-        with self._session.begin() as session:
+        with self._writing() as session:
             rows: dict[str, SourceRow] = {}
             for start in range(0, len(urls), CHUNK):
                 query = select(SourceRow).where(SourceRow.url.in_(urls[start : start + CHUNK]))

@@ -7,7 +7,7 @@ from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from aggregator.errors import StoreError
@@ -28,22 +28,23 @@ def churned_rows(
     a different entry too. Each row is claimed at most once."""
     if not items:
         return {}
-    urls = {i.canonical_url for i in items if i.canonical_url}
-    hashes = {i.content_hash for i in items}
-    rows: list[EntryRow] = []
-    for field, values in ((EntryRow.canonical_url, urls), (EntryRow.content_hash, hashes)):
-        wanted = sorted(values)
-        for start in range(0, len(wanted), CHUNK):
-            query = (
-                select(EntryRow)
-                .where(EntryRow.source_id == source_id, field.in_(wanted[start : start + CHUNK]))
-                .order_by(EntryRow.id.desc())
-            )
-            rows.extend(r for r in session.scalars(query) if r.key not in keys_now)
+    urls = sorted({i.canonical_url for i in items if i.canonical_url})
+    hashes = sorted({i.content_hash for i in items})
+    rows: dict[int, EntryRow] = {}
+    for start in range(0, max(len(urls), len(hashes)), CHUNK):
+        query = select(EntryRow).where(
+            EntryRow.source_id == source_id,
+            or_(
+                EntryRow.canonical_url.in_(urls[start : start + CHUNK]),
+                EntryRow.content_hash.in_(hashes[start : start + CHUNK]),
+            ),
+        )
+        rows.update((r.id, r) for r in session.scalars(query) if r.key not in keys_now)
     claimed: dict[str, EntryRow] = {}
     taken: set[int] = set()
+    newest_first = sorted(rows.values(), key=lambda r: -r.id)
     for item in items:
-        for row in rows:
+        for row in newest_first:
             same = row.content_hash == item.content_hash or (
                 item.canonical_url is not None
                 and row.canonical_url == item.canonical_url
