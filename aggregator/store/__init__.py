@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import distinct, func, insert, select, update
+from sqlalchemy import Connection, distinct, func, insert, select, update
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -27,14 +27,13 @@ from aggregator.store.models import EntryRow, SourceRow, StoryRow, hour_of
 from aggregator.store.retention import Pruned, Retention, pruned_keys
 from aggregator.store.rows import (
     CHUNK,
-    apply_state,
     churned_rows,
     iso,
     new_entry,
-    source_row,
     to_state,
     to_stored,
     update_entry,
+    write_states,
 )
 from aggregator.story_index import Decision
 
@@ -54,6 +53,7 @@ class Store(Retention, Claims):
         watch_file(self.engine)
         self._session = sessionmaker(self.engine, expire_on_commit=False)
         self._batch = threading.local()  # this thread's open batch, if any
+        self._ids: dict[str, int] = {}  # source URL -> row id
 
     @contextmanager
     def batch(self) -> Iterator[None]:
@@ -125,34 +125,60 @@ class Store(Retention, Claims):
         Returns (new, updated). A re-poll never duplicates; an edit updates in place."""
         new = changed = 0
         with self._writing() as session:
-            source = source_row(session, state.url)
-            existing: dict[str, EntryRow] = {}
+            db = session.connection()  # Core for the lookups and inserts: no ORM states
+            source_id = self._source_ids(db, [state.url])[state.url]
+            known: dict[str, tuple[int, str]] = {}  # key -> (row id, content hash)
             keys = [item.key for item in items]
             for start in range(0, len(keys), CHUNK):
-                chunk = keys[start : start + CHUNK]
-                query = select(EntryRow).where(
-                    EntryRow.source_id == source.id, EntryRow.key.in_(chunk)
+                query = select(EntryRow.id, EntryRow.key, EntryRow.content_hash).where(
+                    EntryRow.source_id == source_id, EntryRow.key.in_(keys[start : start + CHUNK])
                 )
-                existing.update((row.key, row) for row in session.scalars(query))
-            gone = pruned_keys(session, source.id, [k for k in keys if k not in existing])
+                known.update((key, (id_, digest)) for id_, key, digest in db.execute(query))
+            gone = pruned_keys(db, source_id, [k for k in keys if k not in known])
             items = [item for item in items if item.key not in gone]
-            unmatched = [item for item in items if item.key not in existing]
-            churned = churned_rows(session, source.id, unmatched, {i.key for i in items})
+            unmatched = [item for item in items if item.key not in known]
+            churned = churned_rows(session, source_id, unmatched, {i.key for i in items})
+            edited = [
+                known[i.key][0]
+                for i in items
+                if known.get(i.key, (0, i.content_hash))[1] != i.content_hash
+            ]
+            rows = (
+                {r.id: r for r in session.scalars(select(EntryRow).where(EntryRow.id.in_(edited)))}
+                if edited
+                else {}
+            )
             fresh = []
             for item in items:
-                row = existing.get(item.key) or churned.get(item.key)
-                if row is None:
-                    fresh.append(new_entry(source.id, item, now))
-                    continue
-                row.key = item.key  # a churned GUID: the entry keeps its row under the new one
-                if row.content_hash != item.content_hash:
+                if item.key in known:
+                    row = rows.get(known[item.key][0])
+                else:
+                    row = churned.get(item.key)
+                    if row is None:
+                        fresh.append(new_entry(source_id, item, now))
+                        continue
+                    row.key = item.key  # a churned GUID: the entry keeps its row under the new one
+                if row is not None and row.content_hash != item.content_hash:
                     update_entry(row, item, now)
                     changed += 1
-            if fresh:  # one executemany for the feed's new entries (Core: no ORM states)
-                session.connection().execute(insert(EntryRow), fresh)
+            if fresh:  # one executemany for the feed's new entries
+                db.execute(insert(EntryRow), fresh)
                 new = len(fresh)
-            apply_state(source, state)
+            write_states(db, {source_id: state})
         return new, changed
+
+    def _source_ids(self, db: Connection, urls: Sequence[str]) -> dict[str, int]:
+        """Row ids of sources (kept: a source's row is never deleted or renumbered)."""
+        missing = [u for u in urls if u not in self._ids]
+        for start in range(0, len(missing), CHUNK):
+            query = select(SourceRow.url, SourceRow.id).where(
+                SourceRow.url.in_(missing[start : start + CHUNK])
+            )
+            self._ids.update((url, id_) for url, id_ in db.execute(query))
+        unknown = [u for u in urls if u not in self._ids]
+        if unknown:
+            raise StoreError(f"unknown source {unknown[0]} (sync_sources first)")
+        return {u: self._ids[u] for u in urls}
 
     def posting_hours(self, *, since: datetime, source_url: str | None = None) -> dict[str, int]:
         """Per source, the number of distinct hours with an entry published since `since`
@@ -209,17 +235,10 @@ class Store(Retention, Claims):
     def save_state(self, *states: FeedState) -> None:
         """Record fetches that stored nothing (304s, classified failures), in one
         transaction."""
-        urls = [state.url for state in states]
         with self._writing() as session:
-            rows: dict[str, SourceRow] = {}
-            for start in range(0, len(urls), CHUNK):
-                query = select(SourceRow).where(SourceRow.url.in_(urls[start : start + CHUNK]))
-                rows.update((row.url, row) for row in session.scalars(query))
-            for state in states:
-                row = rows.get(state.url)
-                if row is None:
-                    raise StoreError(f"unknown source {state.url} (sync_sources first)")
-                apply_state(row, state)
+            db = session.connection()
+            ids = self._source_ids(db, [state.url for state in states])
+            write_states(db, {ids[state.url]: state for state in states})
 
     # --- stories ------------------------------------------------------------------------
 

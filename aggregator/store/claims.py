@@ -1,7 +1,7 @@
 """store.claims: which sources wait in the workers' queue. I/O. A part of Store.
 
 The scheduler claims a due source before it queues a poll of it: the claim's id travels
-with the task, and the poll's outcome clears it in the same transaction (rows.apply_state).
+with the task, and the poll's outcome clears it in the same transaction (rows.write_states).
 A worker polls only while the claim it was sent with still stands, so a task delivered
 twice (a worker killed after storing, before acknowledging) polls once; a source whose
 claim stands is not queued again until the claim is older than the lease (its task was

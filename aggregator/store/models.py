@@ -100,9 +100,8 @@ class EntryRow(Base):
     __table_args__ = (
         UniqueConstraint("source_id", "key", name="uq_entries_source_key"),
         Index("ix_entries_canonical_url", "canonical_url"),
-        Index("ix_entries_published", "published"),
+        Index("ix_entries_published_source", "published", "source_id"),
         Index("ix_entries_story_id", "story_id"),
-        Index("ix_entries_source_canonical", "source_id", "canonical_url"),
         Index("ix_entries_source_hash", "source_id", "content_hash"),
     )
 

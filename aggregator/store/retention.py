@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Engine, delete, exists, insert, or_, select, tuple_
+from sqlalchemy import Connection, Engine, delete, exists, insert, or_, select, tuple_
 from sqlalchemy.orm import Session, sessionmaker
 
 from aggregator.store.models import ArchivedRow, EntryRow, PrunedRow, StoryRow
@@ -22,13 +22,13 @@ class Pruned:
     stories: int
 
 
-def pruned_keys(session: Session, source_id: int, keys: Sequence[str]) -> set[str]:
+def pruned_keys(db: Connection, source_id: int, keys: Sequence[str]) -> set[str]:
     found: set[str] = set()
     for start in range(0, len(keys), CHUNK):
         query = select(PrunedRow.key).where(
             PrunedRow.source_id == source_id, PrunedRow.key.in_(keys[start : start + CHUNK])
         )
-        found.update(session.scalars(query))
+        found.update(db.scalars(query))
     return found
 
 

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import fields
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Connection, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
-from aggregator.errors import StoreError
 from aggregator.records import FeedState, Item, StoredEntry
 from aggregator.store.models import EntryRow, SourceRow
 
@@ -57,13 +56,6 @@ def churned_rows(
     return claimed
 
 
-def source_row(session: Session, url: str) -> SourceRow:
-    row = session.scalars(select(SourceRow).where(SourceRow.url == url)).one_or_none()
-    if row is None:
-        raise StoreError(f"unknown source {url} (sync_sources first)")
-    return row
-
-
 # Every FeedState field but `url` is a column of the same name on SourceRow.
 STATE_FIELDS = tuple(f.name for f in fields(FeedState) if f.name != "url")
 
@@ -72,11 +64,29 @@ def to_state(row: SourceRow) -> FeedState:
     return FeedState(url=row.url, **{name: getattr(row, name) for name in STATE_FIELDS})
 
 
-def apply_state(row: SourceRow, state: FeedState) -> None:
-    """A poll's outcome; it ends the source's claim (store.claims) in the same write."""
-    for name in STATE_FIELDS:
-        setattr(row, name, getattr(state, name))
-    row.claim_id = row.claimed_at = None
+def write_states(db: Connection, states: Mapping[int, FeedState]) -> None:
+    """Polls' outcomes, by source row id (one executemany). A poll's outcome ends the
+    source's claim (store.claims) in the same write."""
+    if not states:
+        return
+    statement = (
+        update(SourceRow)
+        .where(SourceRow.id == bindparam("row_id"))
+        .values(
+            {
+                **{name: bindparam(name) for name in STATE_FIELDS},
+                "claim_id": None,
+                "claimed_at": None,
+            }
+        )
+    )
+    db.execute(
+        statement,
+        [
+            {"row_id": row_id, **{name: getattr(state, name) for name in STATE_FIELDS}}
+            for row_id, state in states.items()
+        ],
+    )
 
 
 def new_entry(source_id: int, item: Item, now: datetime) -> dict[str, Any]:
