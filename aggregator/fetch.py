@@ -8,12 +8,14 @@ descriptive User-Agent.
 The transport is urllib3 (requests' own) used directly: requests adds about 0.4 ms of
 Python per request (environment, cookies, hooks, adapters), which was half the cost of a
 304. Proxies from the environment (HTTP_PROXY, HTTPS_PROXY, NO_PROXY) are honoured as
-requests would; certificates are checked against certifi's bundle, like requests.
+requests would; certificates are checked against REQUESTS_CA_BUNDLE or CURL_CA_BUNDLE if
+set, else certifi's bundle, like requests.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 import time
 import urllib.request
@@ -37,6 +39,7 @@ ACCEPT = (
     "text/xml;q=0.6, */*;q=0.1"
 )
 _CHUNK = 64 * 1024
+CA_BUNDLE_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")  # as requests reads them
 
 
 class Fetcher:
@@ -50,7 +53,10 @@ class Fetcher:
             "Accept": ACCEPT,
             "Accept-Encoding": "gzip, deflate",
         }
-        size, bundle = max(settings.per_host, 1), certifi.where()
+        bundle = next(
+            (os.environ[n] for n in CA_BUNDLE_VARIABLES if os.environ.get(n)), certifi.where()
+        )
+        size = max(settings.per_host, 1)
         self._direct = PoolManager(
             num_pools=max(64, settings.workers * 4), maxsize=size, ca_certs=bundle
         )

@@ -9,6 +9,7 @@ here, so callers see the same classified error either way.
 from __future__ import annotations
 
 import ctypes
+import gc
 import multiprocessing
 import os
 import signal
@@ -19,8 +20,6 @@ from datetime import datetime
 
 from aggregator.errors import FeedError, FeedErrorKind
 from aggregator.lock import release_in_child
-from aggregator.normalise import normalise_entries
-from aggregator.parse import parse_feed
 from aggregator.records import Item
 
 
@@ -38,6 +37,10 @@ Parser = Callable[[bytes, str, str, str, datetime], Parsed]
 def parse_and_normalise(
     body: bytes, content_type: str, final_url: str, source_url: str, now: datetime
 ) -> Parsed:
+    # Imported on first use: a run in which nothing changed never loads the parsers.
+    from aggregator.normalise import normalise_entries
+    from aggregator.parse import parse_feed
+
     parsed = parse_feed(body, {"content-type": content_type}, final_url)
     items = normalise_entries(parsed, source_url=source_url, base_url=final_url, now=now)
     return Parsed(title=parsed.title, ttl=parsed.ttl, items=tuple(items))
@@ -76,9 +79,15 @@ class ParserPool:
         self._pool = ProcessPoolExecutor(
             max_workers=processes, mp_context=context, initializer=_worker_start
         )
-        # Every process is started now: submit more tasks than processes and wait.
-        for future in [self._pool.submit(os.getpid) for _ in range(processes * 2)]:
-            future.result()
+        # The parent's objects out of the collector's reach while forking: a worker's
+        # collections would otherwise write to (and so copy) every page they live on.
+        gc.freeze()
+        try:
+            # Every process is started now: submit more tasks than processes and wait.
+            for future in [self._pool.submit(os.getpid) for _ in range(processes * 2)]:
+                future.result()
+        finally:
+            gc.unfreeze()
 
     def __call__(
         self, body: bytes, content_type: str, final_url: str, source_url: str, now: datetime

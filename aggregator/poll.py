@@ -38,7 +38,7 @@ from aggregator.store import Store
 log = logging.getLogger("aggregator")
 Progress = Callable[[FeedReport, int], None]  # a polled source, of how many
 STATE_BATCH = 200  # fetch states (304s, errors) saved per transaction in a run
-STORE_BATCH = 16  # at most this many parsed feeds stored per transaction
+STORE_BATCH = 8  # at most this many parsed feeds stored per transaction
 
 
 class HostGate:
@@ -276,9 +276,7 @@ def poll_feeds(
     hours = store.posting_hours(since=now - HISTORY)
     reports: list[FeedReport] = []
     workers = max(1, min(config.fetch.workers, len(sources) or 1))
-    done: queue.Queue[tuple[FeedSource, FeedUpdate | BaseException]] = queue.Queue(
-        maxsize=2 * workers
-    )
+    done: queue.Queue[tuple[FeedSource, FeedUpdate | BaseException]] = queue.Queue(maxsize=workers)
     processes = pool_size(len(sources), config.fetch.processes)
     parser: Parser | ParserPool = ParserPool(processes) if processes else parse_and_normalise
 

@@ -86,7 +86,6 @@ def open_engine(url: str) -> Engine:
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA wal_autocheckpoint=16384")  # checkpoints of 64 MB: fewer syncs
-            cursor.execute("PRAGMA cache_size=-32768")
             cursor.close()
 
         return engine
