@@ -114,6 +114,7 @@ def run_cli(
 ) -> subprocess.CompletedProcess[str]:
     """Run the real `aggregator` CLI in a child process (`env` adds variables)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("AGGREGATOR_")} | (env or {})
+    env.setdefault("XDG_CACHE_HOME", str(cwd / ".cache"))  # the config cache stays in the test
     return subprocess.run(
         [sys.executable, "-m", "aggregator", *args],
         cwd=cwd,

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
+from aggregator.config.cache import cached
 from aggregator.config.sections import (
     DEFAULT_USER_AGENT,
     parse_dedupe,
@@ -53,13 +54,18 @@ def load_config(
         raise ConfigError(f"{path}: no such file (use --config PATH)") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
-    return parse_config(
+    return cached(
+        path,
         text,
-        base_dir=path.resolve().parent,
-        path=path,
-        store_url=store_url,
-        output_dir=output_dir,
-        broker=broker,
+        (store_url, output_dir, broker),
+        lambda: parse_config(
+            text,
+            base_dir=path.resolve().parent,
+            path=path,
+            store_url=store_url,
+            output_dir=output_dir,
+            broker=broker,
+        ),
     )
 
 

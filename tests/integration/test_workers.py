@@ -94,6 +94,7 @@ def test_four_workers_one_killed(
     ]
     (tmp_path / "feeds.yaml").write_text("\n".join(lines) + "\n")
     env = {k: v for k, v in os.environ.items() if not k.startswith("AGGREGATOR_")}
+    env["XDG_CACHE_HOME"] = str(tmp_path / ".cache")
     base = [sys.executable, "-m", "aggregator", "--db", postgres, "--broker", redis_url, "-v"]
     processes: dict[str, subprocess.Popen[bytes]] = {}
 

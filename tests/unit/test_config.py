@@ -189,3 +189,28 @@ def test_workers(monkeypatch):
     assert off.broker is None
     given = parse_config("feeds: [https://a.example/]\n", base_dir=BASE, broker="rediss://r/0")
     assert given.workers.broker == "rediss://r/0"
+
+
+def test_a_big_unchanged_config_is_read_from_the_cache(tmp_path, monkeypatch):
+    from aggregator.config import load_config
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    path = tmp_path / "feeds.yaml"
+    lines = [f"  - {{url: https://s{i}.example/feed, name: s{i}}}" for i in range(250)]
+    path.write_text("feeds:\n" + "\n".join(lines) + "\n")
+    first = load_config(path)
+    (kept,) = (tmp_path / "cache" / "aggregator").iterdir()
+    assert oct(kept.stat().st_mode & 0o777) == "0o600"
+    assert load_config(path) == first  # from the cache
+    assert load_config(path, store_url="sqlite:///other.db").store_url == "sqlite:///other.db"
+    path.write_text(path.read_text().replace("name: s7}", "name: seven}"))
+    assert load_config(path).sources[7].name == "seven"  # an edit is never missed
+    kept.write_bytes(b"not a pickle")
+    assert load_config(path).sources[7].name == "seven"
+    secret = tmp_path / "secret.yaml"
+    monkeypatch.setenv("FEED_TOKEN", "t0ken")
+    secret.write_text(
+        path.read_text().replace("name: s1}", "name: s1, headers: {X-Key: '${FEED_TOKEN}'}}")
+    )
+    load_config(secret)
+    assert len(list((tmp_path / "cache" / "aggregator").iterdir())) == 1  # never kept
