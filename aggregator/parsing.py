@@ -53,6 +53,19 @@ def _in_worker(
         return parse_and_normalise(body, content_type, final_url, source_url, now)
     except FeedError as error:
         return error.kind.value, error.message
+    finally:
+        release_memory()
+
+
+def _malloc_trim() -> Callable[[], object]:
+    try:
+        trim = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):  # not glibc
+        return lambda: None
+    return lambda: trim(0)
+
+
+release_memory = _malloc_trim()  # hand freed memory back to the system (glibc)
 
 
 def _worker_start() -> None:
@@ -75,19 +88,20 @@ class ParserPool:
     milliseconds, and are the parent's children (their CPU time is the run's)."""
 
     def __init__(self, processes: int) -> None:
+        import aggregator.normalise
+        import aggregator.parse  # noqa: F401 - loaded once here, shared by the workers
+
         context = multiprocessing.get_context("fork")
         self._pool = ProcessPoolExecutor(
             max_workers=processes, mp_context=context, initializer=_worker_start
         )
-        # The parent's objects out of the collector's reach while forking: a worker's
-        # collections would otherwise write to (and so copy) every page they live on.
+        # The objects that exist at the fork stay out of the collector's reach while the
+        # pool lives: a collection in a worker or here would write to, and so copy, every
+        # page they live on, which the two sides otherwise share.
         gc.freeze()
-        try:
-            # Every process is started now: submit more tasks than processes and wait.
-            for future in [self._pool.submit(os.getpid) for _ in range(processes * 2)]:
-                future.result()
-        finally:
-            gc.unfreeze()
+        # Every process is started now: submit more tasks than processes and wait.
+        for future in [self._pool.submit(os.getpid) for _ in range(processes * 2)]:
+            future.result()
 
     def __call__(
         self, body: bytes, content_type: str, final_url: str, source_url: str, now: datetime
@@ -101,6 +115,7 @@ class ParserPool:
 
     def close(self) -> None:
         self._pool.shutdown(wait=True, cancel_futures=True)
+        gc.unfreeze()
 
 
 def pool_size(feeds: int, setting: int | None) -> int:

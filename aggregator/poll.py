@@ -30,7 +30,13 @@ from urllib.parse import urlsplit
 from aggregator.discover import discover_feed
 from aggregator.errors import FeedError, FeedErrorKind
 from aggregator.fetch import Fetcher
-from aggregator.parsing import Parser, ParserPool, parse_and_normalise, pool_size
+from aggregator.parsing import (
+    Parser,
+    ParserPool,
+    parse_and_normalise,
+    pool_size,
+    release_memory,
+)
 from aggregator.records import Config, FeedReport, FeedSource, FeedState, FeedUpdate
 from aggregator.scheduler import HISTORY, effective_interval, next_check
 from aggregator.store import Store
@@ -39,6 +45,7 @@ log = logging.getLogger("aggregator")
 Progress = Callable[[FeedReport, int], None]  # a polled source, of how many
 STATE_BATCH = 200  # fetch states (304s, errors) saved per transaction in a run
 STORE_BATCH = 8  # at most this many parsed feeds stored per transaction
+TRIM_EVERY = 64  # stored feeds between returning freed memory to the system
 
 
 class HostGate:
@@ -335,6 +342,8 @@ def poll_feeds(
                         if len(pending) >= STATE_BATCH or not remaining:
                             store.save_state(*pending)
                             pending.clear()
+                    if len(reports) // TRIM_EVERY != (len(reports) + len(stored)) // TRIM_EVERY:
+                        release_memory()  # the parsed feeds just stored
                     for report in stored:
                         log.info("%s", report_line(report))
                         reports.append(report)
