@@ -13,6 +13,7 @@ config. Under systemd (Type=notify) it reports READY, WATCHDOG and STOPPING thro
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import signal
@@ -42,7 +43,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("aggregator")
 STORE_RETRY = timedelta(seconds=60)  # a poll whose store update failed is tried again
 DISPATCH_EVERY = timedelta(seconds=2)  # with workers: how often due sources are queued
-PUBLISH_EVERY = timedelta(minutes=15)
+PUBLISH_EVERY = timedelta(minutes=15)  # with workers: at least this often (edits)
+PUBLISH_GAP = timedelta(seconds=30)  # with workers: at most this often
 PRUNE_FIRST = timedelta(minutes=10)  # then every 24 hours
 
 
@@ -135,6 +137,10 @@ class Service:
         )
         closer.start()
         closer.join(self.stop_grace)  # fetches are bounded by their deadline anyway
+        if self.app is not None and not self.exit_code:
+            with contextlib.suppress(StoreError, SQLAlchemyError):
+                if self.store.has_unassigned():  # what the workers stored since the last
+                    self.changed.set()
         if self.changed.is_set() and not self.exit_code:
             self.publish()
         self.store.close()
@@ -211,8 +217,9 @@ class Service:
             )
 
     def dispatch(self) -> None:
-        """Queue the due sources for the workers; publish when they stored new entries
-        (and at least every PUBLISH_EVERY, for edits of stored entries)."""
+        """Queue the due sources for the workers; publish when they stored new entries,
+        at most every PUBLISH_GAP (entries arrive all the time from many workers) and at
+        least every PUBLISH_EVERY (for edits of stored entries)."""
         from kombu.exceptions import KombuError
 
         from aggregator.tasks import queue_polls
@@ -223,7 +230,8 @@ class Service:
             queued = queue_polls(self.app, self.store, self.config, now)
             if queued:
                 log.info("service: %d polls queued for the workers", queued)
-            if self.store.has_unassigned() or now - self.published >= PUBLISH_EVERY:
+            since = now - self.published
+            if since >= PUBLISH_GAP and (since >= PUBLISH_EVERY or self.store.has_unassigned()):
                 self.changed.set()
         except (StoreError, SQLAlchemyError) as exc:
             self._store_failed(exc)

@@ -184,6 +184,8 @@ def test_four_workers_one_killed(
         engine.dispose()
     for name in processes:
         assert "Traceback" not in (tmp_path / f"{name}.log").read_text(), name
+    # Stopping, the scheduler published what the workers stored since its last publish.
+    assert "Report 3 from source" in (tmp_path / "output" / "feed.atom").read_text()
 
 
 def test_workers_need_a_shared_database(tmp_path: Path) -> None:
