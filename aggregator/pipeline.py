@@ -59,8 +59,13 @@ def run_once(
     to the next full one) process, publish and report health."""
     store.sync_sources(config.sources)
     states = store.feed_states()
-    due = due_feeds(config.sources, states, now, poll_all=poll_all)
-    reports = poll_feeds(due, states, store, fetcher, now, config, progress=progress)
+    if config.workers.broker is not None:  # the workers poll; this run waits for them
+        from aggregator.tasks import poll_on_workers
+
+        reports = poll_on_workers(store, config, now, poll_all=poll_all)
+    else:
+        due = due_feeds(config.sources, states, now, poll_all=poll_all)
+        reports = poll_feeds(due, states, store, fetcher, now, config, progress=progress)
     if not publish:
         return RunReport(feeds=reports)
     published = process_and_publish(config, store, now)

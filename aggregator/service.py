@@ -227,9 +227,9 @@ class Service:
         assert self.app is not None
         now = datetime.now(UTC)
         try:
-            queued = queue_polls(self.app, self.store, self.config, now)
+            queued = queue_polls(self.app, self.store, self.config, now)[1]
             if queued:
-                log.info("service: %d polls queued for the workers", queued)
+                log.info("service: %d polls queued for the workers", len(queued))
             since = now - self.published
             if since >= PUBLISH_GAP and (since >= PUBLISH_EVERY or self.store.has_unassigned()):
                 self.changed.set()

@@ -18,8 +18,10 @@ from __future__ import annotations
 
 import logging
 import os
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -28,10 +30,10 @@ from sqlalchemy import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from aggregator.config import load_config
-from aggregator.errors import ConfigError, StoreError
+from aggregator.errors import ConfigError, FeedErrorKind, StoreError
 from aggregator.fetch import Fetcher
 from aggregator.poll import HostGate, report_line, store_update, update_feed
-from aggregator.records import Config, WorkerSettings
+from aggregator.records import Config, FeedReport, WorkerSettings
 from aggregator.scheduler import HISTORY
 from aggregator.store import Store
 
@@ -86,12 +88,14 @@ def check_shared_store(config: Config) -> None:
         )
 
 
-def queue_polls(app: Celery, store: Store, config: Config, now: datetime) -> int:
-    """Claim the due sources and queue a poll of each; return how many were queued. A
-    claim whose task could not be sent (the broker is down) is given back, so that the
-    next round tries again."""
+def queue_polls(
+    app: Celery, store: Store, config: Config, now: datetime, *, due: bool = True
+) -> tuple[str, tuple[str, ...]]:
+    """Claim the due sources (every source, if not `due`) and queue a poll of each;
+    return the claim and the sources queued. A claim whose task could not be sent (the
+    broker is down) is given back, so that the next round tries again."""
     urls = [s.url for s in config.sources]
-    claim, claimed = store.claim(urls, now=now, lease=config.workers.lease)
+    claim, claimed = store.claim(urls, now=now, lease=config.workers.lease, due=due)
     sent = 0
     try:
         with app.producer_or_acquire() as producer:
@@ -101,7 +105,38 @@ def queue_polls(app: Celery, store: Store, config: Config, now: datetime) -> int
     finally:
         for url in claimed[sent:]:
             store.release(url, claim)
-    return sent
+    return claim, claimed
+
+
+def poll_on_workers(
+    store: Store, config: Config, now: datetime, *, poll_all: bool = False
+) -> tuple[FeedReport, ...]:
+    """`run --once` with a broker: queue the due sources (all, with `poll_all`), wait
+    for the workers to poll them (at most `workers.lease`), and report each source from
+    what its poll stored."""
+    check_shared_store(config)
+    claim, queued = queue_polls(make_app(config.workers), store, config, now, due=not poll_all)
+    log.info("run: %d polls queued for the workers", len(queued))
+    deadline = time.monotonic() + config.workers.lease.total_seconds()
+    waiting = store.claimed_by(claim)
+    while waiting and time.monotonic() < deadline:
+        time.sleep(0.5)
+        waiting = store.claimed_by(claim)
+    states, new = store.feed_states(), store.new_entries(since=now)
+    names = {s.url: s.name for s in config.sources}
+    reports = []
+    for url in queued:
+        report = partial(FeedReport, url=url, name=names[url])
+        state = states[url]
+        if url in waiting:
+            note = "not polled by a worker in time: it stays queued"
+            reports.append(report(status="deferred", note=note))
+        elif state.last_error_kind and state.error_count:
+            kind = FeedErrorKind(state.last_error_kind)
+            reports.append(report(status="error", error_kind=kind, error=state.last_error))
+        else:
+            reports.append(report(status="ok", new=new.get(url, 0)))
+    return tuple(reports)
 
 
 @dataclass

@@ -94,6 +94,22 @@ class Claims:
                 .values(claim_id=None, claimed_at=None)
             )
 
+    def claimed_by(self, claim: str) -> set[str]:
+        """The sources still held by `claim` (queued, not polled yet)."""
+        with self._session() as session:
+            return set(session.scalars(select(SourceRow.url).where(SourceRow.claim_id == claim)))
+
+    def new_entries(self, *, since: datetime) -> dict[str, int]:
+        """Per source, the entries first stored at or after `since`."""
+        query = (
+            select(SourceRow.url, func.count(EntryRow.id))
+            .join(EntryRow, EntryRow.source_id == SourceRow.id)
+            .where(EntryRow.first_seen >= since)
+            .group_by(SourceRow.url)
+        )
+        with self._session() as session:
+            return {row[0]: row[1] for row in session.execute(query)}
+
     def claimed(self) -> int:
         """Sources queued and not yet polled."""
         with self._session() as session:

@@ -198,3 +198,51 @@ def test_workers_need_a_shared_database(tmp_path: Path) -> None:
         assert done.stderr.startswith("config: workers share one PostgreSQL database")
     wrong = run_cli("--broker", "http://127.0.0.1/", "worker", cwd=tmp_path)
     assert wrong.returncode == 2 and "not a redis:// URL" in wrong.stderr
+
+
+def test_run_once_with_workers(
+    postgres: str, redis_url: str, tmp_path: Path, feed_server: FeedServer
+) -> None:
+    """`run --once` with a broker (for cron): the workers poll, the run waits for them,
+    reports every source and publishes."""
+    from tests.conftest import run_cli
+
+    for i in range(30):
+        feed_server.routes[f"/s{i}.xml"] = Route(body=body(i, 3), etag=f'"{i}"')
+    feed_server.routes["/s7.xml"] = Route(status=500)
+    lines = [f"  - {{url: {feed_server.url(f'/s{i}.xml')}, name: s{i}}}" for i in range(30)]
+    (tmp_path / "feeds.yaml").write_text("feeds:\n" + "\n".join(lines) + "\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AGGREGATOR_")}
+    env["XDG_CACHE_HOME"] = str(tmp_path / ".cache")
+    base = [sys.executable, "-m", "aggregator", "--db", postgres, "--broker", redis_url]
+    workers = [
+        subprocess.Popen(
+            [*base, "worker", "--pool", "solo", "--hostname", f"w{n}@test"],
+            cwd=tmp_path,
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for n in range(2)
+    ]
+    try:
+        db = ("--db", postgres, "--broker", redis_url)
+        first = run_cli(*db, "run", "--once", cwd=tmp_path)
+        assert first.returncode == 0, first.stderr
+        assert "s0: 3 new" in first.stdout and "s29: 3 new" in first.stdout
+        assert "FAIL  s7: http_5xx: HTTP 500" in first.stdout
+        assert "30 sources polled, 1 failed; " in first.stdout
+        assert "stories published" in first.stdout
+        assert (tmp_path / "output" / "feed.atom").exists()
+        again = run_cli(*db, "run", "--once", cwd=tmp_path)
+        assert "0 sources polled" in again.stdout, again.stderr  # none is due yet
+        forced = run_cli(*db, "run", "--once", "--all", cwd=tmp_path)
+        assert "30 sources polled, 1 failed" in forced.stdout, forced.stderr
+        assert "s0: 0 new" in forced.stdout
+        exported = run_cli("--db", postgres, "export", "entries", cwd=tmp_path)
+        assert len(exported.stdout.splitlines()) == 29 * 3
+    finally:
+        for worker in workers:
+            worker.terminate()
+        for worker in workers:
+            worker.wait(30)
