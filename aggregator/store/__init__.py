@@ -11,10 +11,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, distinct, func, insert, select, update
+from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -22,8 +22,9 @@ from aggregator.errors import StoreError
 from aggregator.records import FeedSource, FeedState, Item, Score, StoredEntry
 from aggregator.related import Neighbours
 from aggregator.store.claims import Claims
+from aggregator.store.counts import Counts
 from aggregator.store.engine import HEAD, migrate, open_engine, watch_file
-from aggregator.store.models import EntryRow, SourceRow, StoryRow, hour_of
+from aggregator.store.models import EntryRow, SourceRow, StoryRow
 from aggregator.store.retention import Pruned, Retention, pruned_keys
 from aggregator.store.rows import (
     CHUNK,
@@ -40,7 +41,7 @@ from aggregator.story_index import Decision
 __all__ = ["HEAD", "Pruned", "Store"]
 
 
-class Store(Retention, Claims):
+class Store(Retention, Claims, Counts):
     def __init__(self, url: str) -> None:
         self.url = url
         try:
@@ -179,58 +180,6 @@ class Store(Retention, Claims):
         if unknown:
             raise StoreError(f"unknown source {unknown[0]} (sync_sources first)")
         return {u: self._ids[u] for u in urls}
-
-    def posting_hours(self, *, since: datetime, source_url: str | None = None) -> dict[str, int]:
-        """Per source, the number of distinct hours with an entry published since `since`
-        (the posting rate that `interval: auto` adapts to; bursts count once)."""
-        query = (
-            select(SourceRow.url, func.count(distinct(hour_of(EntryRow.published))))
-            .join(SourceRow, EntryRow.source_id == SourceRow.id)
-            .where(EntryRow.published >= since)
-            .group_by(SourceRow.url)
-        )
-        if source_url is not None:
-            query = query.where(SourceRow.url == source_url)
-        with self._session() as session:
-            return {row[0]: row[1] for row in session.execute(query)}
-
-    def entry_counts(self) -> dict[str, int]:
-        query = (
-            select(SourceRow.url, func.count(EntryRow.id))
-            .join(EntryRow, EntryRow.source_id == SourceRow.id)
-            .group_by(SourceRow.url)
-        )
-        with self._session() as session:
-            return {url: int(n) for url, n in session.execute(query)}
-
-    def daily_counts(self, *, since: datetime) -> dict[str, dict[str, int]]:
-        """Per source, entries published on each UTC day (YYYY-MM-DD) since `since`."""
-        query = (
-            select(SourceRow.url, EntryRow.published)
-            .join(SourceRow, EntryRow.source_id == SourceRow.id)
-            .where(EntryRow.published >= since)
-        )
-        days: dict[str, dict[str, int]] = {}
-        with self._session() as session:
-            for url, seen in session.execute(query):
-                per_day = days.setdefault(url, {})
-                day = seen.date().isoformat()
-                per_day[day] = per_day.get(day, 0) + 1
-        return days
-
-    def latest_published(self) -> dict[str, datetime]:
-        """Per source, the date of its newest entry (for spotting idle sources)."""
-        query = (
-            select(SourceRow.url, func.max(EntryRow.published))
-            .join(EntryRow, EntryRow.source_id == SourceRow.id)
-            .group_by(SourceRow.url)
-        )
-        with self._session() as session:
-            return {
-                url: (when if when.tzinfo else when.replace(tzinfo=UTC))
-                for url, when in session.execute(query)
-                if when is not None
-            }
 
     def save_state(self, *states: FeedState) -> None:
         """Record fetches that stored nothing (304s, classified failures), in one

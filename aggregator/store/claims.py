@@ -99,17 +99,6 @@ class Claims:
         with self._session() as session:
             return set(session.scalars(select(SourceRow.url).where(SourceRow.claim_id == claim)))
 
-    def new_entries(self, *, since: datetime) -> dict[str, int]:
-        """Per source, the entries first stored at or after `since`."""
-        query = (
-            select(SourceRow.url, func.count(EntryRow.id))
-            .join(EntryRow, EntryRow.source_id == SourceRow.id)
-            .where(EntryRow.first_seen >= since)
-            .group_by(SourceRow.url)
-        )
-        with self._session() as session:
-            return {row[0]: row[1] for row in session.execute(query)}
-
     def claimed(self) -> int:
         """Sources queued and not yet polled."""
         with self._session() as session:

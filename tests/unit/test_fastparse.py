@@ -219,7 +219,10 @@ def test_generated_documents(documents: st.SearchStrategy[bytes]) -> None:
         taken.append(same_as_feedparser(body))
 
     check()
-    assert sum(taken) >= len(taken) // 4, f"the fast path took {sum(taken)} of {len(taken)}"
+    # The comparison must cover the fast path, not only what it declines. Hypothesis
+    # generates differently on each run: RSS 1.0 documents were taken 28-40% of the time
+    # over runs (once under a quarter), so the floor is a tenth.
+    assert sum(taken) >= len(taken) // 10, f"the fast path took {sum(taken)} of {len(taken)}"
 
 
 def test_the_fast_path_is_what_parse_feed_uses() -> None:
