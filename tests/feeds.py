@@ -2,7 +2,30 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime
 from xml.sax.saxutils import escape
+
+DAY = (datetime.now(UTC) - timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+"""Midnight (UTC) of the day before the tests started. The CLI runs on the real clock, so
+the fixtures it reads are dated on this day: always 0 to 48 hours old, inside the default
+`publish.window` (3 days), whatever the calendar says. In-process tests keep the fixed
+`NOW` of conftest instead."""
+
+
+def when(hour: int, minute: int = 0) -> datetime:
+    """A moment of DAY (hour may pass 23: the next day, still in the past)."""
+    return DAY + timedelta(hours=hour, minutes=minute)
+
+
+def rfc822(hour: int, minute: int = 0) -> str:
+    """An RSS pubDate on DAY, e.g. "Tue, 01 Dec 2026 09:00:00 GMT"."""
+    return format_datetime(when(hour, minute), usegmt=True)
+
+
+def iso(hour: int, minute: int = 0) -> str:
+    """An Atom date on DAY, e.g. "2026-12-01T09:00:00Z"."""
+    return when(hour, minute).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def rss(
@@ -27,13 +50,13 @@ def atom(entries: list[dict[str, str]], title: str = "Atom test") -> bytes:
     parts = [
         '<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">',
         f"<title>{escape(title)}</title><id>urn:test:feed</id>"
-        "<updated>2026-11-28T10:00:00Z</updated><author><name>A</name></author>",
+        f"<updated>{iso(10)}</updated><author><name>A</name></author>",
     ]
     for e in entries:
         parts.append(
             f"<entry><title>{escape(e['title'])}</title><id>{escape(e['id'])}</id>"
             f'<link rel="alternate" href="{escape(e["link"])}"/>'
-            f"<updated>{e.get('updated', '2026-11-28T09:00:00Z')}</updated>"
+            f"<updated>{e.get('updated', iso(9))}</updated>"
             f'<summary type="html">{escape(e.get("summary", ""))}</summary></entry>'
         )
     parts.append("</feed>\n")

@@ -10,6 +10,7 @@ from pathlib import Path
 from urllib.parse import parse_qs
 
 import feedparser
+import pytest
 from lxml import etree
 
 from aggregator.archive import page_name, render_page
@@ -17,6 +18,8 @@ from aggregator.records import PublishSettings
 from tests.conftest import run_cli
 from tests.feeds import rss
 from tests.feedserver import FeedServer, Route
+
+pytestmark = pytest.mark.clock  # dated on the real clock: also run a year ahead
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 HISTORY = "{http://purl.org/syndication/history/1.0}"

@@ -7,12 +7,15 @@ import re
 from pathlib import Path
 
 import feedparser
+import pytest
 from lxml import etree
 
 from tests.conftest import run_cli
-from tests.feeds import atom, rss
+from tests.feeds import atom, rfc822, rss
 from tests.feedserver import Route
 from tests.integration.test_run import write_config
+
+pytestmark = pytest.mark.clock  # dated on the real clock: also run a year ahead
 
 A = "{http://www.w3.org/2005/Atom}"
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$")
@@ -34,7 +37,7 @@ def items(prefix: str, n: int) -> list[dict[str, str]]:
             "title": f"{prefix}: {topics[i % len(topics)]}",
             "link": f"https://{prefix}.example/{i}?utm_source=rss",
             "guid": f"{prefix}-{i}",
-            "pubDate": f"Sat, 28 Nov 2026 {10 - i % 10:02d}:00:00 GMT",
+            "pubDate": rfc822(10 - i % 10),
             "description": f"<p>{topics[i % len(topics)]}.</p>",
             "category": "research",
         }
@@ -126,7 +129,7 @@ def test_written_atom_follows_rfc4287_and_ids_are_stable(tmp_path, feed_server):
                     "title": "Gamma also reports",
                     "link": "https://alpha.example/3",
                     "guid": "gamma-0",
-                    "pubDate": "Sat, 28 Nov 2026 11:00:00 GMT",
+                    "pubDate": rfc822(11),
                     "description": "Third source.",
                 }
             ]

@@ -8,9 +8,13 @@ import base64
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import run_cli
-from tests.feeds import rss
+from tests.feeds import rfc822, rss
 from tests.feedserver import FeedServer, Route
+
+pytestmark = pytest.mark.clock  # dated on the real clock: also run a year ahead
 
 PASSWORD = "pw-Quartz-7731"
 TOKEN = "tok-Vellum-5520"
@@ -29,7 +33,7 @@ def feed(name: str) -> bytes:
                 "title": f"{name} story {i} about subject {name}{i}",
                 "link": f"https://{name}.example.com/{i}",
                 "guid": f"{name}-{i}",
-                "pubDate": "Sat, 28 Nov 2026 09:00:00 GMT",
+                "pubDate": rfc822(9),
                 "description": f"Body {i} of {name}.",
             }
             for i in range(3)

@@ -7,10 +7,13 @@ import json
 from pathlib import Path
 
 import feedparser
+import pytest
 
 from tests.conftest import postgres_database, run_cli
-from tests.feeds import rss
+from tests.feeds import rfc822, rss
 from tests.feedserver import FeedServer, Route
+
+pytestmark = pytest.mark.clock  # dated on the real clock: also run a year ahead
 
 OFFSET = {"alpha": 0, "beta": 4}
 HEADLINES = [
@@ -34,7 +37,7 @@ def feed(name: str, count: int) -> bytes:
                 else HEADLINES[OFFSET[name] + i],
                 "link": f"https://{name}.example/{i}",
                 "guid": f"{name}-{i}",
-                "pubDate": "Sat, 28 Nov 2026 09:00:00 GMT",
+                "pubDate": rfc822(9),
                 "description": "Helix Labs released Aurora, an open-weights model."
                 if i == 0
                 else f"{HEADLINES[OFFSET[name] + i]}, {name} reports.",

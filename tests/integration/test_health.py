@@ -10,11 +10,14 @@ from pathlib import Path
 
 import feedparser
 import lxml.html
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import run_cli
 from tests.feeds import rss
 from tests.feedserver import FeedServer, Route
+
+pytestmark = pytest.mark.clock  # dated on the real clock: also run a year ahead
 
 
 def feed(name: str, days_ago: float) -> bytes:

@@ -15,10 +15,13 @@ import time
 from pathlib import Path
 
 import feedparser
+import pytest
 
 from tests.conftest import run_cli
-from tests.feeds import rss
+from tests.feeds import rfc822, rss
 from tests.feedserver import FeedServer, Route
+
+pytestmark = pytest.mark.clock  # dated on the real clock: also run a year ahead
 
 FEEDS, ENTRIES, KILLS = 40, 25, 20
 
@@ -35,7 +38,7 @@ def farm(server: FeedServer) -> set[str]:
                     "title": f"Feed {f} story {e} about topic {e % 7}",
                     "guid": guid,
                     "link": f"https://f{f}.example/{e}",
-                    "pubDate": f"Sat, 28 Nov 2026 {e % 12:02d}:{f % 60:02d}:00 GMT",
+                    "pubDate": rfc822(e % 12, f % 60),
                     "description": f"<p>Body {f} {e} " + "words " * 60 + "</p>",
                 }
             )

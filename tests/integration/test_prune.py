@@ -8,12 +8,16 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
+import pytest
+
 from aggregator.records import FeedSource, FeedState, Item
 from aggregator.store import Store
 from aggregator.story_index import Decision
 from tests.conftest import run_cli
 from tests.feeds import rss
 from tests.feedserver import FeedServer, Route
+
+pytestmark = pytest.mark.clock  # dated on the real clock: also run a year ahead
 
 
 def dated(days_ago: float, i: int) -> dict[str, str]:

@@ -20,8 +20,10 @@ import feedparser
 import pytest
 
 from tests.conftest import run_cli
-from tests.feeds import rss
+from tests.feeds import rfc822, rss
 from tests.feedserver import FeedServer, Route, drip
+
+pytestmark = pytest.mark.clock  # dated on the real clock: also run a year ahead
 
 
 @contextlib.contextmanager
@@ -65,7 +67,7 @@ def feed(name: str, count: int, body_words: int = 20, start: int = 0) -> bytes:
                 "title": f"{name} report {i} on subject {name}{i}",
                 "link": f"https://{name}.example.com/{i}",
                 "guid": f"{name}-{i}",
-                "pubDate": f"Sat, 28 Nov 2026 {i % 24:02d}:00:00 GMT",
+                "pubDate": rfc822(i % 24),
                 "description": f"<p>{name} {i} " + f"word{i} " * body_words + "</p>",
             }
             for i in range(start, start + count)

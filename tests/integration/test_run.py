@@ -7,10 +7,13 @@ import sqlite3
 from pathlib import Path
 
 import feedparser
+import pytest
 
 from tests.conftest import run_cli
-from tests.feeds import atom, rss
+from tests.feeds import atom, iso, rfc822, rss
 from tests.feedserver import FeedServer, Route
+
+pytestmark = pytest.mark.clock  # dated on the real clock: also run a year ahead
 
 ARTICLE = "https://news.example.com/2026/11/28/model-release"
 
@@ -37,14 +40,14 @@ def wire_feed(title: str = "Helix releases Aurora") -> bytes:
                 "title": title,
                 "link": ARTICLE,
                 "guid": "wire-1",
-                "pubDate": "Sat, 28 Nov 2026 09:00:00 GMT",
+                "pubDate": rfc822(9),
                 "description": "<p>Open weights.</p>",
             },
             {
                 "title": "Another story",
                 "link": "https://news.example.com/other",
                 "guid": "wire-2",
-                "pubDate": "Sat, 28 Nov 2026 08:00:00 GMT",
+                "pubDate": rfc822(8),
                 "description": "Second.",
             },
         ]
@@ -176,7 +179,7 @@ def test_export_entries_fields(tmp_path, feed_server):
     assert entry["feed_url"] == feed_server.url("/wire.xml")
     assert entry["url"] == entry["canonical_url"] == ARTICLE
     assert entry["title"] == "Helix releases Aurora"
-    assert entry["published"] == "2026-11-28T09:00:00Z"
+    assert entry["published"] == iso(9)
     assert isinstance(entry["id"], int)
     assert isinstance(entry["story_id"], str)
     assert 0 <= entry["score"] <= 100

@@ -18,8 +18,10 @@ import requests
 from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import run_cli
-from tests.feeds import rss
+from tests.feeds import rfc822, rss
 from tests.feedserver import FeedServer, Route
+
+pytestmark = pytest.mark.clock  # dated on the real clock: also run a year ahead
 
 
 def items(n: int) -> bytes:
@@ -29,7 +31,7 @@ def items(n: int) -> bytes:
                 "title": f"Served story {i} about topic {i}",
                 "link": f"https://s.example/{i}",
                 "guid": f"s{i}",
-                "pubDate": "Sat, 28 Nov 2026 09:00:00 GMT",
+                "pubDate": rfc822(9),
                 "description": "<p>" + "text " * 200 + "</p>",
             }
             for i in range(n)

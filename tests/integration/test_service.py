@@ -13,9 +13,13 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import run_cli
-from tests.feeds import rss
+from tests.feeds import rfc822, rss
 from tests.feedserver import FeedServer, Route
+
+pytestmark = pytest.mark.clock  # dated on the real clock: also run a year ahead
 
 RUN_FOR = 16.0  # seconds of service time
 
@@ -28,7 +32,7 @@ def feed(name: str) -> Route:
                     "title": f"{name} story",
                     "link": f"https://{name}.example/1",
                     "guid": f"{name}-1",
-                    "pubDate": "Sat, 28 Nov 2026 09:00:00 GMT",
+                    "pubDate": rfc822(9),
                 }
             ]
         )

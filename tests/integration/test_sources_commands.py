@@ -6,12 +6,15 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from lxml import etree
 
 from aggregator.config import load_config
 from tests.conftest import ROOT, run_cli
-from tests.feeds import rss
+from tests.feeds import rfc822, rss
 from tests.feedserver import FeedServer, Route
+
+pytestmark = pytest.mark.clock  # dated on the real clock: also run a year ahead
 
 OPML = ROOT / "tests" / "data" / "subscriptions.opml"
 HEADER = "# My feeds - hand-written notes that must survive every edit\nfeeds:\n"
@@ -103,7 +106,7 @@ def test_remove_by_name_or_url_keeps_comments_and_entries(
                         "title": f"{name} news {i} about {name}{i}",
                         "link": f"https://{name}.example/{i}",
                         "guid": f"{name}{i}",
-                        "pubDate": "Sat, 28 Nov 2026 09:00:00 GMT",
+                        "pubDate": rfc822(9),
                     }
                     for i in range(3)
                 ]

@@ -7,16 +7,20 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import run_cli
-from tests.feeds import rss
+from tests.feeds import rfc822, rss
 from tests.feedserver import FeedServer, Route
 from tests.integration.test_run import write_config
+
+pytestmark = pytest.mark.clock  # dated on the real clock: also run a year ahead
 
 GEMINI = {
     "title": "Google releases Gemini 3 with stronger reasoning",
     "link": "https://wire.example/gemini-3",
     "guid": "w-gemini",
-    "pubDate": "Sat, 28 Nov 2026 08:00:00 GMT",
+    "pubDate": rfc822(8),
     "description": "Google released Gemini 3, a model it says beats its predecessor on "
     "reasoning and coding benchmarks, available today to developers.",
 }
@@ -24,7 +28,7 @@ GEMINI_2 = {
     "title": "Gemini 3 is here: Google's new model targets reasoning and code",
     "link": "https://daily.example/gemini",
     "guid": "d-gemini",
-    "pubDate": "Sat, 28 Nov 2026 09:00:00 GMT",
+    "pubDate": rfc822(9),
     "description": "Google has launched Gemini 3. The company claims gains over its "
     "predecessor on reasoning and coding benchmarks; developers can use it today.",
 }
@@ -32,7 +36,7 @@ CLAUDE = {
     "title": "Anthropic releases Claude 5 model for enterprise customers",
     "link": "https://daily.example/claude-5",
     "guid": "d-claude",
-    "pubDate": "Sat, 28 Nov 2026 09:30:00 GMT",
+    "pubDate": rfc822(9, 30),
     "description": "Anthropic released Claude 5, a model aimed at enterprise customers, with a "
     "larger context window and lower prices for long documents.",
 }
@@ -40,7 +44,7 @@ GEMINI_3 = {
     "title": "Hands-on with Gemini 3, Google's new reasoning model",
     "link": "https://blog.example/gemini-three",
     "guid": "b-gemini",
-    "pubDate": "Sat, 28 Nov 2026 10:00:00 GMT",
+    "pubDate": rfc822(10),
     "description": "We tried Gemini 3, which Google released today. Reasoning and coding feel "
     "sharper than its predecessor, and developers can use it now.",
 }

@@ -19,7 +19,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.conftest import postgres_database
-from tests.feeds import rss
+from tests.feeds import rfc822, rss
 from tests.feedserver import FeedServer, Route
 
 SOURCES = 400
@@ -34,7 +34,7 @@ def body(i: int, entries: int) -> bytes:
                 "title": f"Report {n} from source {i} on harbour works",
                 "link": f"https://s{i}.example/{n}",
                 "guid": f"s{i}-{n}",
-                "pubDate": f"Sat, 28 Nov 2026 0{n}:00:00 GMT",
+                "pubDate": rfc822(n),
                 "description": f"Source {i} item {n}.",
             }
             for n in range(entries)

@@ -10,10 +10,14 @@ from pathlib import Path
 
 import feedparser
 import lxml.html
+import pytest
 from lxml import etree
 
 from tests.conftest import run_cli
+from tests.feeds import iso
 from tests.feedserver import Route
+
+pytestmark = pytest.mark.clock  # dated on the real clock: also run a year ahead
 
 PAYLOADS = [
     "<script>alert(1)</script>",
@@ -47,13 +51,13 @@ def hostile_feed() -> bytes:
             f'<entry><title type="html">{esc} {i}</title><id>urn:x:{i}</id>'
             f'<link rel="alternate" href="javascript:alert({i})"/>'
             f'<author><name>{esc}</name></author><category term="{esc}"/>'
-            "<updated>2026-11-28T09:00:00Z</updated>"
+            f"<updated>{iso(9)}</updated>"
             f'<summary type="html">{esc}</summary>'
             f'<content type="html">{esc} unique words number {i}</content></entry>'
         )
     return (
         '<?xml version="1.0" encoding="utf-8"?><feed xmlns="http://www.w3.org/2005/'
-        f'Atom"><title>{esc}</title><id>urn:x</id><updated>2026-11-28T09:00:00Z</updated>'
+        f'Atom"><title>{esc}</title><id>urn:x</id><updated>{iso(9)}</updated>'
         + "".join(items)
         + "</feed>"
     ).encode()
