@@ -69,7 +69,7 @@ def wanted_members(
 def _joined(member: StoredEntry, story: Story) -> str:
     if member.story_reason is None:
         return "first entry of the story" if member is story.members[0] else "(not recorded)"
-    if member.story_reason in ("no similar story", "no text to compare"):
+    if member.story_reason.startswith(("no similar story", "no text to compare")):
         return f"started the story ({member.story_reason})"
     return member.story_reason
 

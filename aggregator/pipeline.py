@@ -13,7 +13,6 @@ from datetime import datetime, timedelta
 from urllib.parse import urljoin
 
 from aggregator.archive import page_name, render_page, split_entries, week_of
-from aggregator.dedupe import assign_stories, build_index, group_stories
 from aggregator.digest import FEED_FILE, DigestItem, build_digest
 from aggregator.fetch import Fetcher
 from aggregator.health import DAYS, SourceHealth, render_metrics, source_health
@@ -33,12 +32,13 @@ from aggregator.records import (
     ScoredStory,
     Story,
 )
-from aggregator.related import update_related
 from aggregator.rules import boosts, is_wanted
 from aggregator.scheduler import due_feeds
 from aggregator.score import score_story
+from aggregator.signature import signature
 from aggregator.store import Store
-from aggregator.story_index import StoryIndex
+from aggregator.stories import Point, assign_stories, changed_links, group_stories, related_stories
+from aggregator.stories.vectors import encode
 from aggregator.websub import ping_hub
 
 log = logging.getLogger("aggregator")
@@ -123,14 +123,9 @@ def process_and_publish(config: Config, store: Store, now: datetime) -> tuple[Sc
     chosen = {o.name: select_stories(ranked, scores, o) for o in config.publish.all_outputs}
     wanted = {s.id for picked in chosen.values() for s in picked}
     by_id = {s.id: s for s in stories}
-    previous = store.related_links(by_id)
-    changed = update_related(stories, previous, config.publish.related)
-    store.save_related(changed)
-    related = {
-        i: tuple(o for o, _ in (changed.get(i) or previous[i]).links)
-        for i in wanted
-        if i in changed or i in previous
-    }
+    found = related_stories(stories, wanted, config.publish.related, config.dedupe)
+    store.save_related(changed_links(found, stories, store.related_links(wanted)))
+    related = {i: tuple(o for o, _ in links) for i, links in found.items()}
     scored = {
         s.id: ScoredStory(
             story=s, score=scores[s.id], related=tuple(by_id[r] for r in related.get(s.id, ()))
@@ -189,18 +184,38 @@ def select_stories(
 
 
 def group_new_entries(config: Config, store: Store, now: datetime) -> int:
-    """Put every entry not yet in a story into one. The story index is rebuilt from stored
-    signatures of the entries around the new ones (the dedupe window on either side) plus
+    """Put every entry not yet in a story into one, in one batch: each new entry is
+    embedded once (its vector is stored with its story), and the engine reads the stored
+    vectors of the entries around the new ones (the dedupe window on either side) plus
     any older entry that shares a canonical URL with them: the cost grows with the window,
     never with the size of the store."""
-    new = store.unassigned_entries()
-    if not new:
+    entries = store.unassigned_entries()
+    if not entries:
         return 0
-    window = config.dedupe.window
-    known = store.index_entries(
-        since=min(e.published for e in new) - window, until=max(e.published for e in new) + window
+    vectors = dict(
+        zip(
+            [e.id for e in entries],
+            encode([(e.title, e.text, e.signature or signature(e.title, e.text)) for e in entries]),
+            strict=True,
+        )
     )
-    same_url = store.entries_with_canonical_urls({e.canonical_url for e in new if e.canonical_url})
-    index = build_index((*same_url, *known), StoryIndex(config.dedupe))
-    store.assign_stories(assign_stories(new, index), now=now)
+    new = [
+        Point(
+            id=e.id,
+            story_id=None,
+            source_url=e.source_url,
+            key=e.key,
+            canonical_url=e.canonical_url,
+            published=e.published,
+            vector=vectors[e.id],
+        )
+        for e in entries
+    ]
+    window = config.dedupe.window
+    known = store.story_points(
+        since=min(p.published for p in new) - window, until=max(p.published for p in new) + window
+    )
+    same_url = store.points_with_canonical_urls({p.canonical_url for p in new if p.canonical_url})
+    decisions = assign_stories(new, (*same_url, *known), config.dedupe)
+    store.assign_stories(decisions, vectors, now=now)
     return len(new)

@@ -105,18 +105,17 @@ class ScheduleSettings:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class DedupeSettings:
-    """How entries are grouped into stories (see story_index.py and docs/design.md)."""
+    """How entries are grouped into stories (see stories/grouping.py and docs/design.md)."""
 
     window: timedelta = timedelta(days=3)
-    threshold: float = 0.40  # average similarity to join a story
-    headline_threshold: float = 0.15  # the same, when one side is a bare headline
+    threshold: float = 0.4  # average similarity to join a story
+    headline_threshold: float = 0.18  # the same, when one side is a bare headline
     same_source_threshold: float = 0.80  # when the story already has an entry of the source
-    idf_power: float = 1.0  # weight = tf * idf ** idf_power: above 1, rare words count more
+    semantic_weight: float = 0.5  # the semantic view's share of a similarity (the rest: words)
+    time_penalty: float = 0.3  # taken off a similarity per day between entry and story
     representative: tuple[str, ...] = ("weight", "length", "earliest")
-    max_candidates: int = 400  # entries found by blocking
-    max_stories: int = 30  # candidate stories compared in full (those sharing most tokens)
-    max_members: int = 25  # members compared per candidate story (the most recent)
-    rare_tokens: int = 12  # the new entry's rarest tokens used for blocking
+    max_candidates: int = 30  # closest entries whose stories are compared in full
+    rare_tokens: int = 12  # the new entry's rarest words used to find candidates
     common_fraction: float = 0.05  # tokens in more than this share of entries do not block
 
 
@@ -313,6 +312,7 @@ class StoredEntry:
     signature: str | None = None
     story_similarity: float | None = None
     story_reason: str | None = None
+    vector: bytes | None = None  # stories/vectors.py, packed
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

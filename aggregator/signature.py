@@ -82,11 +82,13 @@ def _body_tokens(text: str, skip: set[str]) -> list[str]:
 def entity_tokens(title: str, text: str) -> list[str]:
     """The headline's names and numbers: the headline tokens that are numbers, or that are
     written with a capital where a capital means a name (inside a sentence, or starting one
-    when the word is not a common opening). In a Title Case headline capitals say nothing,
-    so only the text's first sentences are evidence of names."""
+    when the word is not a common opening). A headline's capitals are partly the outlet's
+    style (Title Case, or a first word), so where there is a text only its first
+    sentences are evidence of names; a bare headline's capitals count unless it is in
+    Title Case."""
     lead = " ".join(_sentences(text[:LEAD_CHARS], maxsplit=2)[:2])
     names = set(_capitalised(lead))
-    if not _is_title_case(title):
+    if not lead.strip() and not _is_title_case(title):
         names.update(_capitalised(title))
     return list(
         dict.fromkeys(t for t in _tokens(title) if t in names or any(c.isdigit() for c in t))

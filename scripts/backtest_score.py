@@ -21,11 +21,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from aggregator.config import load_config, parse_duration
-from aggregator.dedupe import group_stories
 from aggregator.digest import score_line
 from aggregator.rules import boosts, is_wanted
 from aggregator.score import score_story
 from aggregator.store import Store
+from aggregator.stories.members import group_stories
 
 
 def main() -> None:

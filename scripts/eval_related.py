@@ -1,159 +1,114 @@
 #!/usr/bin/env python3
-"""Measure related stories: on the generated labelled set (scripts/eval/synthetic.py:
-events of eight topics, each reported by several sources), every event is grouped into
-stories by the real pipeline code, then `related.pick_related` picks up to 4 related
-stories for each; precision@4 is the share of picked stories of the same topic (a story's
-own duplicates can never be picked: they are in the same story).
+"""Measure related stories end to end through the CLI, on the labelled real headlines of
+../shared/labelled/ (or the generated set): the entries are served as RSS feeds on
+127.0.0.1, their dates moved as one block to end an hour ago (gaps kept), `aggregator run
+--once` publishes every story, and each published item's related links (feed.atom,
+rel="related") are checked against the labels:
 
-    python scripts/eval_related.py [--events 400] [--limit 4]
-    python scripts/eval_related.py --set uci   # real headlines, grouped by their labels
+- precision@4: the share of links to a story of the same topic that is not the item's
+  own labelled story;
+- into own story: the share of links to an entry of the item's own labelled story (a
+  story split in two, linking to itself);
+- items with fewer links than `related` while the window holds enough stories.
 
-With `--set uci` the 3,884 labelled headlines of ../shared/labelled/ are grouped by their
-labelled story and the related stories must share the labelled topic (four topics).
+    python scripts/eval_related.py [--set uci|synthetic]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
+import subprocess
 import sys
-from collections import Counter
-from collections.abc import Sequence
+import tempfile
+from collections import defaultdict
 from datetime import UTC, datetime, timedelta
+from email.utils import format_datetime, parsedate_to_datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from lxml import etree
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from eval_stories import UCI, rss, synthetic_rows, uci_rows
 
-from eval.synthetic import generate  # noqa: E402
+from aggregator.demo import serve_files
 
-from aggregator.dedupe import assign_stories, group_stories  # noqa: E402
-from aggregator.normalise import canonical_url  # noqa: E402
-from aggregator.records import DedupeSettings, StoredEntry, Story  # noqa: E402
-from aggregator.related import Neighbours, pick_related, update_related  # noqa: E402
-from aggregator.signature import signature  # noqa: E402
-from aggregator.story_index import StoryIndex  # noqa: E402
+ATOM = "{http://www.w3.org/2005/Atom}"
 
-NOW = datetime(2026, 11, 28, tzinfo=UTC)
+
+def shifted(rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    """The rows with their dates moved to end an hour ago, gaps unchanged."""
+    dates = [parsedate_to_datetime(r["date"]) for r in rows]
+    shift = datetime.now(UTC) - timedelta(hours=1) - max(dates)
+    return [
+        {**r, "date": format_datetime(d + shift, usegmt=True)}
+        for r, d in zip(rows, dates, strict=True)
+    ]
+
+
+def publish(rows: list[dict[str, str]]) -> tuple[bytes, dict[str, str]]:
+    """feed.atom of a run over the rows, and each entry's story id (by URL)."""
+    by_source: dict[str, list[dict[str, str]]] = defaultdict(list)
+    for row in rows:
+        by_source[row["source"]].append(row)
+    files = {f"{i}.xml": rss(items) for i, items in enumerate(by_source.values())}
+    with serve_files(files) as base, tempfile.TemporaryDirectory() as tmp:
+        lines = ["publish: {window: 5d, max_items: 10000, min_score: 0}", "max_age: 30d"]
+        lines += ["fetch: {workers: 16}", "feeds:"]
+        lines += [f"  - url: {base}{name}\n    name: s{name}" for name in files]
+        config = Path(tmp) / "feeds.yaml"
+        config.write_text("\n".join(lines) + "\n")
+        cli = [sys.executable, "-m", "aggregator", "--config", str(config)]
+        subprocess.run([*cli, "run", "--once"], check=True, capture_output=True, cwd=tmp)
+        out = subprocess.run(
+            [*cli, "export", "entries"], check=True, capture_output=True, text=True, cwd=tmp
+        ).stdout
+        feed = (Path(tmp) / "output" / "feed.atom").read_bytes()
+    return feed, {e["url"]: e["story_id"] for e in map(json.loads, out.splitlines())}
+
+
+def measure(rows: list[dict[str, str]], limit: int = 4) -> str:
+    feed, _ = publish(rows)
+    event = {r["url"]: r["event"] for r in rows}
+    topic = {r["url"]: r["topic"] for r in rows}
+    links = hits = own = short = items = 0
+    root = etree.fromstring(feed)
+    entries = root.findall(f"{ATOM}entry")
+    for entry in entries:
+        alternate = [
+            link.get("href")
+            for link in entry.findall(f"{ATOM}link")
+            if link.get("rel", "alternate") == "alternate"
+        ]
+        related = [
+            link.get("href")
+            for link in entry.findall(f"{ATOM}link")
+            if link.get("rel") == "related"
+        ]
+        if not alternate or alternate[0] not in event:
+            continue
+        items += 1
+        me = alternate[0]
+        short += len(related) < min(limit, len(entries) - 1)
+        for url in related:
+            links += 1
+            if url in event:
+                own += event[url] == event[me]
+                hits += topic[url] == topic[me] and event[url] != event[me]
+    return (
+        f"items={items} links={links} precision@{limit}={hits / max(links, 1):.3f} "
+        f"into own story={100 * own / max(links, 1):.1f}% items short of {limit}={short}"
+    )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--events", type=int, default=400)
-    parser.add_argument("--limit", type=int, default=4)
-    parser.add_argument("--set", choices=["synthetic", "uci"], default="synthetic")
+    parser.add_argument("--set", choices=["synthetic", "uci"], default="uci")
     args = parser.parse_args()
-    if args.set == "uci":
-        uci(args.limit)
-        return
-    rows = generate(events=args.events)
-    entries = []
-    for i, r in enumerate(rows):
-        when = NOW - timedelta(minutes=r.minutes)
-        entries.append(
-            StoredEntry(
-                id=i,
-                source_url=f"https://{r.source}.example/feed",
-                source_name=r.source,
-                source_weight=1.0,
-                key=r.guid,
-                url=r.url,
-                canonical_url=canonical_url(r.url),
-                title=r.title,
-                summary_html="",
-                text=r.summary,
-                author=None,
-                tags=(),
-                published=when,
-                updated=when,
-                first_seen=when,
-                story_id=None,
-                signature=signature(r.title, r.summary),
-            )
-        )
-    decisions = assign_stories(entries, StoryIndex(DedupeSettings()))
-    grouped = [
-        StoredEntry(
-            **{
-                **{f: getattr(e, f) for f in e.__slots__},  # type: ignore[attr-defined]
-                "story_id": decisions[e.id].story_id,
-            }
-        )
-        for e in entries
-    ]
-    stories = group_stories(grouped, {})
-    topic_of_story = {}
-    for story in stories:
-        topics = Counter(rows[m.id].topic for m in story.members)
-        topic_of_story[story.id] = topics.most_common(1)[0][0]
-    report(stories, topic_of_story, args.limit)
-
-
-def uci(limit: int) -> None:
-    import json
-
-    path = ROOT.parent / "shared" / "labelled" / "uci_dev.jsonl"
-    rows = [json.loads(line) for line in path.read_text().splitlines()]
-    entries = []
-    for i, r in enumerate(rows):
-        when = datetime.fromisoformat(r["published"].replace("Z", "+00:00"))
-        entries.append(
-            StoredEntry(
-                id=i,
-                source_url=r["host"],
-                source_name=r["source"],
-                source_weight=1.0,
-                key=r["entry_id"],
-                url=r["url"],
-                canonical_url=r["url"],
-                title=r["title"],
-                summary_html="",
-                text="",
-                author=None,
-                tags=(),
-                published=when,
-                updated=when,
-                first_seen=when,
-                story_id=r["story_id"],
-            )
-        )
-    stories = group_stories(entries, {})
-    topic_of_story = {r["story_id"]: r["topic"] for r in rows}
-    report(stories, topic_of_story, limit)
-
-
-def report(stories: Sequence[Story], topic_of_story: dict[str, str], limit: int) -> None:
-    print("searched at once:   ", end="")
-    score(pick_related(stories, limit), topic_of_story, limit, len(stories))
-    # As the pipeline does it: stories arrive in ten polls; each poll searches only its new
-    # stories and offers them to the older ones (update_related), links kept in between.
-    ordered = sorted(stories, key=lambda s: (min(m.published for m in s.members), s.id))
-    stored: dict[str, Neighbours] = {}
-    step = max(1, len(ordered) // 10)
-    for end in range(step, len(ordered) + step, step):
-        stored.update(update_related(ordered[:end], stored, limit))
-    print("incremental, 10 polls: ", end="")
-    score(
-        {i: tuple(o for o, _ in n.links) for i, n in stored.items()},
-        topic_of_story,
-        limit,
-        len(stories),
-    )
-
-
-def score(
-    related: dict[str, tuple[str, ...]], topic_of_story: dict[str, str], limit: int, n: int
-) -> None:
-    picked = hits = with_links = 0
-    for story_id, others in related.items():
-        with_links += bool(others)
-        for other in others:
-            picked += 1
-            hits += topic_of_story[other] == topic_of_story[story_id]
-    print(
-        f"stories={n} with related={with_links} links={picked} "
-        f"precision@{limit}={hits / picked if picked else 0:.3f}"
-    )
+    if args.set == "uci" and not UCI.exists():
+        sys.exit(f"uci: {UCI} not found")
+    rows = uci_rows() if args.set == "uci" else synthetic_rows()
+    print(f"{args.set:9} {measure(shifted(rows))}")
 
 
 if __name__ == "__main__":

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from aggregator.records import StoredEntry, Story
+from aggregator.signature import signature
+from aggregator.stories import Point
+from aggregator.stories.vectors import encode
 from tests.conftest import NOW
 
 
@@ -49,3 +53,22 @@ def story(id: str, *members: StoredEntry, created: datetime | None = None) -> St
         created=created or members[0].published,
         updated=members[-1].updated,
     )
+
+
+def points(entries: Sequence[StoredEntry]) -> list[Point]:
+    """The story engine's view of entries (vectors computed as the pipeline does)."""
+    vectors = encode(
+        [(e.title, e.text, e.signature or signature(e.title, e.text)) for e in entries]
+    )
+    return [
+        Point(
+            id=e.id,
+            story_id=e.story_id,
+            source_url=e.source_url,
+            key=e.key,
+            canonical_url=e.canonical_url,
+            published=e.published,
+            vector=v,
+        )
+        for e, v in zip(entries, vectors, strict=True)
+    ]

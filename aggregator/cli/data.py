@@ -39,11 +39,11 @@ def export_entries(ctx: click.Context) -> None:
 def explain(ctx: click.Context, ident: str) -> None:
     """Why an entry (numeric id) or a story (story id or Atom urn:uuid) is what it is:
     its members and why each joined, matched rules, and the score components."""
-    from aggregator.dedupe import group_stories
     from aggregator.digest import atom_id
     from aggregator.explain import explain_story, wanted_members
     from aggregator.rules import boosts
     from aggregator.score import score_story
+    from aggregator.stories.members import group_stories
 
     with errors_to_exit_codes():
         config = load(ctx)

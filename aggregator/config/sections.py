@@ -11,7 +11,6 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from aggregator import __version__
 from aggregator.config.values import Node, check_url, parse_size, redact
-from aggregator.dedupe import REPRESENTATIVE_KEYS
 from aggregator.errors import ConfigError
 from aggregator.records import (
     DedupeSettings,
@@ -22,6 +21,7 @@ from aggregator.records import (
     ScoreSettings,
     WorkerSettings,
 )
+from aggregator.stories.members import REPRESENTATIVE_KEYS
 
 DEFAULT_USER_AGENT = (
     f"aggregator/{__version__} (self-hosted feed aggregator; +https://github.com/aggregator)"
@@ -241,7 +241,8 @@ def parse_dedupe(top: Node) -> DedupeSettings:
             "threshold",
             "same_source_threshold",
             "headline_threshold",
-            "idf_power",
+            "semantic_weight",
+            "time_penalty",
             "representative",
         },
         " in dedupe",
@@ -268,6 +269,9 @@ def parse_dedupe(top: Node) -> DedupeSettings:
         same_source_threshold=node.get_number(
             "same_source_threshold", default.same_source_threshold, low=0.01, high=1.0
         ),
-        idf_power=node.get_number("idf_power", default.idf_power, low=0.5, high=4.0),
+        semantic_weight=node.get_number(
+            "semantic_weight", default.semantic_weight, low=0.0, high=1.0
+        ),
+        time_penalty=node.get_number("time_penalty", default.time_penalty, low=0.0, high=1.0),
         representative=tuple(rule) if rule else default.representative,
     )

@@ -20,11 +20,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from aggregator.errors import StoreError
 from aggregator.records import FeedSource, FeedState, Item, Score, StoredEntry
-from aggregator.related import Neighbours
 from aggregator.store.claims import Claims
 from aggregator.store.counts import Counts
 from aggregator.store.engine import HEAD, migrate, open_engine, watch_file
 from aggregator.store.models import EntryRow, SourceRow, StoryRow
+from aggregator.store.points import Points
 from aggregator.store.retention import Pruned, Retention, pruned_keys
 from aggregator.store.rows import (
     CHUNK,
@@ -36,12 +36,12 @@ from aggregator.store.rows import (
     update_entry,
     write_states,
 )
-from aggregator.story_index import Decision
+from aggregator.stories.related import Neighbours
 
 __all__ = ["HEAD", "Pruned", "Store"]
 
 
-class Store(Retention, Claims, Counts):
+class Store(Retention, Claims, Counts, Points):
     def __init__(self, url: str) -> None:
         self.url = url
         try:
@@ -235,61 +235,6 @@ class Store(Retention, Claims, Counts):
         )
         with self._session() as session:
             return tuple(to_stored(e, s) for e, s in session.execute(query))
-
-    def entries_with_canonical_urls(self, urls: Iterable[str]) -> tuple[StoredEntry, ...]:
-        """Entries already in a story that share one of these canonical URLs, whatever their
-        age: an article re-shared a week later still joins its story."""
-        wanted = sorted(set(urls))
-        found: list[StoredEntry] = []
-        with self._session() as session:
-            for start in range(0, len(wanted), CHUNK):
-                query = (
-                    select(EntryRow, SourceRow)
-                    .join(SourceRow, EntryRow.source_id == SourceRow.id)
-                    .where(
-                        EntryRow.canonical_url.in_(wanted[start : start + CHUNK]),
-                        EntryRow.story_id.is_not(None),
-                    )
-                )
-                found.extend(to_stored(e, s) for e, s in session.execute(query))
-        return tuple(found)
-
-    def index_entries(self, *, since: datetime, until: datetime) -> tuple[StoredEntry, ...]:
-        """Entries already in a story and published in [since, until]: what the story
-        index needs to place entries published around that time."""
-        return self._entries(
-            EntryRow.story_id.is_not(None),
-            EntryRow.published >= since,
-            EntryRow.published <= until,
-        )
-
-    def assign_stories(self, decisions: Mapping[int, Decision], *, now: datetime) -> None:
-        """Attach entries to stories, creating the stories that do not exist yet, and keep
-        why each joined (for `explain`)."""
-        if not decisions:
-            return
-        with self._session.begin() as session:
-            story_ids = sorted({d.story_id for d in decisions.values() if d.story_id})
-            known: set[str] = set()
-            for start in range(0, len(story_ids), CHUNK):
-                chunk = story_ids[start : start + CHUNK]
-                known.update(session.scalars(select(StoryRow.id).where(StoryRow.id.in_(chunk))))
-            fresh = [{"id": s, "created": now} for s in story_ids if s not in known]
-            if fresh:
-                session.execute(insert(StoryRow), fresh)
-            # ORM bulk UPDATE by primary key: one executemany, not a statement per row.
-            session.execute(
-                update(EntryRow),
-                [
-                    {
-                        "id": entry_id,
-                        "story_id": d.story_id,
-                        "story_similarity": d.similarity,
-                        "story_reason": d.reason,
-                    }
-                    for entry_id, d in decisions.items()
-                ],
-            )
 
     def save_scores(self, scores: Mapping[str, Score], *, now: datetime) -> None:
         if not scores:

@@ -124,6 +124,7 @@ class EntryRow(Base):
     signature: Mapped[str | None] = mapped_column(Text)
     story_similarity: Mapped[float | None] = mapped_column(Float)
     story_reason: Mapped[str | None] = mapped_column(Text)
+    vector: Mapped[bytes | None] = mapped_column(LargeBinary)  # stories/vectors.py, packed
 
 
 class StoryRow(Base):

@@ -12,7 +12,7 @@ import pytest
 
 from aggregator.records import FeedSource, FeedState, Item
 from aggregator.store import Store
-from aggregator.story_index import Decision
+from aggregator.stories import Decision
 from tests.conftest import run_cli
 from tests.feeds import rss
 from tests.feedserver import FeedServer, Route
@@ -106,6 +106,7 @@ def test_an_old_member_of_a_story_still_published_is_kept(tmp_path: Path) -> Non
             ids["recent"]: Decision(story_id="live", similarity=1.0, reason="test"),
             ids["old-alone"]: Decision(story_id="dead", similarity=1.0, reason="test"),
         },
+        {},
         now=alone,
     )
     done = store.prune(

@@ -1,4 +1,5 @@
-"""dedupe, score and related: pure functions over records."""
+"""Stories and representatives, score, rules and digest: pure functions over records
+(the story engine's grouping and related stories: test_stories.py)."""
 
 from __future__ import annotations
 
@@ -10,55 +11,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from aggregator.config import parse_config
-from aggregator.dedupe import (
-    assign_stories,
-    build_index,
-    group_stories,
-    pick_representative,
-    story_id_for,
-)
 from aggregator.digest import atom_id, build_digest, score_line
-from aggregator.records import DedupeSettings, ScoredStory, ScoreSettings
-from aggregator.related import pick_related
+from aggregator.records import ScoredStory, ScoreSettings
 from aggregator.rules import boosts, is_wanted
 from aggregator.score import score_story
-from aggregator.story_index import StoryIndex
+from aggregator.stories import group_stories, pick_representative
 from tests.conftest import NOW
 from tests.records import entry, story
 
 A, B, C = "https://a.example/1", "https://b.example/2", "https://c.example/3"
-
-
-def assign(new, known=()):
-    index = build_index(known, StoryIndex(DedupeSettings()))
-    return {i: d.story_id for i, d in assign_stories(new, index).items()}
-
-
-def test_same_canonical_url_joins_the_known_story():
-    known = [entry(1, url=A, story="s-a", hours_ago=24 * 30)]  # however old
-    new = [entry(2, source="https://s2.example/f", url=A), entry(3, url=B, title="Other")]
-    assigned = assign(new, known)
-    assert assigned[2] == "s-a"
-    assert assigned[3] == story_id_for(new[1])
-
-
-def test_new_entries_with_the_same_url_share_a_new_story():
-    new = [
-        entry(5, url=C, hours_ago=1),
-        entry(4, source="https://s2.example/f", url=C, hours_ago=2),
-    ]
-    assigned = assign(new)
-    assert assigned[4] == assigned[5] == story_id_for(new[1])  # named after the earliest
-
-
-def test_entries_without_url_or_shared_words_are_their_own_story():
-    new = [entry(1, title="Wildfire drones"), entry(2, title="Quantum chips")]
-    assigned = assign(new)
-    assert assigned[1] != assigned[2]
-
-
-def test_story_ids_do_not_depend_on_database_ids():
-    assert story_id_for(entry(1)) == story_id_for(replace(entry(1), id=99))
 
 
 def test_representative_rule():
@@ -158,22 +119,6 @@ def test_recency_halves_over_the_half_life():
     assert abs(dict(old.components)["recency"] * 2 - dict(fresh.components)["recency"]) < 0.2
 
 
-def test_related_never_contains_the_story_itself_and_is_stable():
-    stories = [
-        story("a", entry(1, title="Helix releases open weights model Aurora", tags=("models",))),
-        story("b", entry(2, title="Aurora open weights model benchmarks", tags=("models",))),
-        story("c", entry(3, title="Open weights model licences explained", tags=("models",))),
-        story("d", entry(4, title="Wildfire drones map perimeter overnight")),
-    ]
-    related = pick_related(stories, 2)
-    assert "a" not in related["a"]
-    assert related["a"][0] == "b"
-    assert "d" not in related["a"]
-    assert related["d"] == ()
-    assert pick_related(list(reversed(stories)), 2) == related
-    assert pick_related(stories, 0)["a"] == ()
-
-
 RULES_YAML = """
 max_age: 7d
 rules:
@@ -248,30 +193,3 @@ def test_digest_item():
     assert [link.title for link in item.covered_by] == ["s1", "s2"]
     assert item.related[0].url == B and item.related[0].note == "r text"
     assert score_line(scored.score.components).startswith("coverage ")
-
-
-def test_related_is_incremental():
-    from aggregator.related import update_related
-
-    first = [
-        story("a", entry(1, title="Helix releases open weights model Aurora", tags=("models",))),
-        story("b", entry(2, title="Aurora open weights model benchmarks", tags=("models",))),
-        story("d", entry(4, title="Wildfire drones map perimeter overnight")),
-        story("e", entry(5, title="Drones help firefighters map a wildfire")),
-    ]
-    stored = update_related(first, {}, 2)
-    assert set(stored) == {"a", "b", "d", "e"}  # all new: all searched
-    assert [o for o, _ in stored["a"].links] == ["b"]
-    # An idle run: nothing searched, nothing changed.
-    assert update_related(first, stored, 2) == {}
-    # A newcomer on Aurora: searched; the Aurora stories take it in, the drone ones do not
-    # change; a story gone from the window is dropped from the links that named it.
-    newcomer = story(
-        "c", entry(3, title="Helix releases Aurora weights under open licence", tags=("models",))
-    )
-    later = [s for s in first if s.id != "e"] + [newcomer]
-    changed = update_related(later, stored, 2)
-    assert set(changed) == {"a", "c", "d"}  # "b" is not close enough to "c" to change
-    assert [o for o, _ in changed["a"].links] == ["c", "b"]  # the newcomer beats "b"
-    assert changed["d"].links == ()  # "e" left the window
-    assert all(o != s for s, n in changed.items() for o, _ in n.links)  # never itself

@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from aggregator.dedupe import assign_stories, build_index
 from aggregator.normalise import canonical_url
 from aggregator.records import DedupeSettings, StoredEntry
 from aggregator.signature import signature
-from aggregator.story_index import StoryIndex
+from aggregator.stories import assign_stories
 from tests.conftest import NOW
+from tests.records import points
 
 FIXTURE = Path(__file__).parent.parent / "data" / "stories.yaml"
 
@@ -54,8 +54,8 @@ def load() -> list[tuple[str, StoredEntry]]:
 
 
 def group(entries: list[StoredEntry], known: list[StoredEntry] = ()) -> dict[int, str]:  # type: ignore[assignment]
-    index = build_index(known, StoryIndex(DedupeSettings()))
-    return {i: d.story_id for i, d in assign_stories(entries, index).items()}  # type: ignore[misc]
+    decisions = assign_stories(points(entries), points(known), DedupeSettings())
+    return {i: d.story_id for i, d in decisions.items()}
 
 
 def test_each_event_is_one_story_and_events_stay_apart():
@@ -80,11 +80,13 @@ def test_arrival_order_does_not_matter_within_a_batch(seed):
 
 
 def test_a_later_poll_joins_the_stories_of_an_earlier_one():
-    """Incremental: the second batch is placed against stored stories only (an index
-    rebuilt from stored signatures, as after a restart)."""
-    labelled = load()
-    first = [e for i, (_, e) in enumerate(labelled) if i % 2 == 0]
-    second = [e for i, (_, e) in enumerate(labelled) if i % 2 == 1]
+    """Incremental: the second batch (the later half of the window, as polls bring it)
+    is placed against stored stories and vectors only, as after a restart, and the
+    stories come out as from one batch."""
+    labelled = sorted(load(), key=lambda pair: (pair[1].published, pair[1].source_url))
+    half = len(labelled) // 2
+    first = [e for _, e in labelled[:half]]
+    second = [e for _, e in labelled[half:]]
     assigned = group(first)
     stored = [replace(e, story_id=assigned[e.id]) for e in first]
     later = group(second, stored)

@@ -1,0 +1,131 @@
+"""store.points: what the story engine reads and writes. I/O. A part of Store.
+
+The engine reads entries as light Points (ids, times, URLs and the packed vector, none
+of their HTML) and writes each new entry's story and vector in one executemany. An entry
+stored before vectors existed gets its vector the first time it is read here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from aggregator.signature import signature
+from aggregator.store.models import EntryRow, SourceRow, StoryRow
+from aggregator.store.rows import CHUNK
+from aggregator.stories.grouping import Decision, Point
+from aggregator.stories.vectors import current, encode
+
+_COLUMNS = (
+    EntryRow.id,
+    EntryRow.story_id,
+    SourceRow.url,
+    EntryRow.key,
+    EntryRow.canonical_url,
+    EntryRow.published,
+    EntryRow.vector,
+)
+
+
+class Points:
+    _session: sessionmaker[Session]
+
+    def story_points(self, *, since: datetime, until: datetime) -> tuple[Point, ...]:
+        """Entries already in a story and published in [since, until]."""
+        return self._points(
+            EntryRow.story_id.is_not(None),
+            EntryRow.published >= since,
+            EntryRow.published <= until,
+        )
+
+    def points_with_canonical_urls(self, urls: Iterable[str]) -> tuple[Point, ...]:
+        """Entries already in a story that share one of these canonical URLs, whatever their
+        age: an article re-shared a week later still joins its story."""
+        wanted = sorted(set(urls))
+        found: list[Point] = []
+        for start in range(0, len(wanted), CHUNK):
+            found.extend(
+                self._points(
+                    EntryRow.canonical_url.in_(wanted[start : start + CHUNK]),
+                    EntryRow.story_id.is_not(None),
+                )
+            )
+        return tuple(found)
+
+    def _points(self, *conditions: Any) -> tuple[Point, ...]:
+        query = (
+            select(*_COLUMNS).join(SourceRow, EntryRow.source_id == SourceRow.id).where(*conditions)
+        )
+        with self._session() as session:
+            rows = session.execute(query).all()
+        missing = self.fill_vectors([r[0] for r in rows if not current(r[6])])
+        vectors = {r[0]: r[6] for r in rows if r[6] is not None and r[0] not in missing}
+        vectors.update(missing)
+        return tuple(
+            Point(
+                id=r[0],
+                story_id=r[1],
+                source_url=r[2],
+                key=r[3],
+                canonical_url=r[4],
+                published=r[5],
+                vector=vectors[r[0]],
+            )
+            for r in rows
+        )
+
+    def fill_vectors(self, ids: list[int]) -> dict[int, bytes]:
+        """Vectors for entries stored without one (before migration 0010) or with one of an
+        older layout, written back."""
+        vectors: dict[int, bytes] = {}
+        for start in range(0, len(ids), CHUNK):
+            query = select(EntryRow.id, EntryRow.title, EntryRow.text, EntryRow.signature).where(
+                EntryRow.id.in_(ids[start : start + CHUNK])
+            )
+            with self._session() as session:
+                rows = session.execute(query).all()
+            packed = encode(
+                [(t, x, s if s is not None else signature(t, x)) for _, t, x, s in rows]
+            )
+            vectors.update(zip([r[0] for r in rows], packed, strict=True))
+        if vectors:
+            with self._session.begin() as session:
+                session.execute(
+                    update(EntryRow), [{"id": i, "vector": v} for i, v in vectors.items()]
+                )
+        return vectors
+
+    def assign_stories(
+        self, decisions: Mapping[int, Decision], vectors: Mapping[int, bytes], *, now: datetime
+    ) -> None:
+        """Attach entries to stories, creating the stories that do not exist yet; keep why
+        each joined (for `explain`) and its vector."""
+        if not decisions:
+            return
+        with self._session.begin() as session:
+            story_ids = sorted({d.story_id for d in decisions.values()})
+            known: set[str] = set()
+            for start in range(0, len(story_ids), CHUNK):
+                chunk = story_ids[start : start + CHUNK]
+                known.update(session.scalars(select(StoryRow.id).where(StoryRow.id.in_(chunk))))
+            fresh = [{"id": s, "created": now} for s in story_ids if s not in known]
+            if fresh:
+                session.execute(insert(StoryRow), fresh)
+            # ORM bulk UPDATE by primary key: one executemany, not a statement per row.
+            session.execute(
+                update(EntryRow),
+                [
+                    {
+                        "id": entry_id,
+                        "story_id": d.story_id,
+                        "story_similarity": d.similarity,
+                        "story_reason": d.reason,
+                        "vector": vectors.get(entry_id),
+                    }
+                    for entry_id, d in decisions.items()
+                ],
+            )

@@ -1,0 +1,29 @@
+"""stories: the story engine. New entries -> stories -> related stories, on one set of
+vectors per entry.
+
+- vectors.py: an entry's text -> its lexical and semantic views, packed in one BLOB that
+  is stored with the entry (embedded once, never again).
+- grouping.py: a batch of new entries -> the story each joins (average link over running
+  sums, candidates from one sparse product, decided in a canonical order).
+- members.py: stored entries -> stories and their representatives.
+- related.py: stories -> related stories (centroids, diversified).
+The pipeline (pipeline.py) loads the window from the store and writes the decisions back.
+"""
+
+from aggregator.stories.grouping import Decision, Point, assign_stories, story_id_for
+from aggregator.stories.members import REPRESENTATIVE_KEYS, group_stories, pick_representative
+from aggregator.stories.related import Links, Neighbours, changed_links, related_stories
+
+__all__ = [
+    "REPRESENTATIVE_KEYS",
+    "Decision",
+    "Links",
+    "Neighbours",
+    "Point",
+    "assign_stories",
+    "changed_links",
+    "group_stories",
+    "pick_representative",
+    "related_stories",
+    "story_id_for",
+]

@@ -1,0 +1,343 @@
+"""stories.grouping: new entries -> the story each belongs to. Pure.
+
+A run hands over all its new entries at once, with the stored entries of the window
+around them. Every entry is a packed vector (vectors.py); the batch becomes two matrices:
+the lexical view (sparse, TF-IDF with the window's IDF) and the semantic one (dense).
+- Candidates come from one sparse product: each new entry against the window through its
+  rarest words (words in more than `common_fraction` of the window find nothing), the
+  closest `candidates` entries within `window` kept.
+- Decisions are average link: a story is a running sum of its members' vectors and a
+  count, so the mean similarity of an entry to all members is one dot product per view,
+  `e . sum(S) / |S|`, whatever the story's size. The two views are blended
+  (`semantic_weight`), and an event's reports arrive together: the gap between the entry
+  and the story's mean time costs `time_penalty` per day, up to a day.
+- Names and numbers should agree: when fewer than half of the names in the entry's
+  headline occur anywhere in the story's words, or both give figures and share none
+  ("...cuts errors by 22%" and "...by 17%"), `NAMES_PENALTY` is taken off. Only entries
+  with a text count here: their names are confirmed by the lead's running prose, where a
+  bare headline's capitals are the outlet's style as much as names.
+- A story that already holds an entry of the same source needs `same_source_threshold`
+  (a near-copy); a bare headline on either side `headline_threshold`; else `threshold`.
+- New entries are decided in a canonical order (published time, source URL, entry key),
+  never in arrival order, ties going to the smaller story id: the same entries give the
+  same stories whatever the order of the sources or of the polls.
+An entry with the canonical URL of a known one joins its story at once, whatever its age.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import numpy as np
+from scipy import sparse
+
+from aggregator.records import DedupeSettings
+from aggregator.stories.vectors import unpack
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+DAY = 86400.0
+BLOCK = 2048  # new entries per sparse product (bounds its memory)
+NAMES_PENALTY = 0.3  # taken off when names or numbers disagree
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Point:
+    """What grouping knows of an entry."""
+
+    id: int
+    story_id: str | None  # None: new, to be decided
+    source_url: str
+    key: str
+    canonical_url: str | None
+    published: datetime
+    vector: bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Decision:
+    story_id: str
+    similarity: float
+    reason: str
+    matched: int | None = None  # the closest member
+
+
+def canonical_order(point: Point) -> tuple[datetime, str, str]:
+    return point.published, point.source_url, point.key
+
+
+def story_id_for(source_url: str, key: str) -> str:
+    """A new story's id, from its first entry: never from the order of insertion or from
+    database ids."""
+    return hashlib.sha256(f"{source_url}\n{key}".encode()).hexdigest()[:20]
+
+
+class Space:
+    """The pool's two views as matrices: known entries first, then the new ones in
+    canonical order."""
+
+    def __init__(self, points: Sequence[Point], settings: DedupeSettings) -> None:
+        vectors = [unpack(p.vector) for p in points]
+        n = len(points)
+        self.semantic = np.vstack([v.semantic for v in vectors]).astype(np.float32)
+        lengths = np.array([len(v.terms) for v in vectors])
+        terms = np.concatenate([v.terms for v in vectors])
+        weights = np.concatenate([v.weights for v in vectors])
+        rows = np.repeat(np.arange(n), lengths)
+        vocabulary, cols = np.unique(terms, return_inverse=True)
+        df = np.bincount(cols, minlength=len(vocabulary))
+        self.idf = np.log((1.0 + n) / (1.0 + df)) + 1.0
+        data = weights * self.idf[cols]
+        norms = np.sqrt(np.bincount(rows, data * data, minlength=n))
+        data = data / np.where(norms > 0, norms, 1.0)[rows]
+        self.lexical = sparse.csr_matrix(
+            (data.astype(np.float32), (rows, cols)), shape=(n, len(vocabulary))
+        )
+        self.lexical.sort_indices()
+        limit = max(50, int(settings.common_fraction * n))
+        self.searchable = df <= limit
+        self.vocabulary, self.df = vocabulary, df
+        self.name_limit = max(20, int(settings.common_fraction * n))
+        self.entities = [(v.names, v.numbers) for v in vectors]
+        self.times = np.array([p.published.timestamp() for p in points])
+        self.headline_only = np.array([v.headline_only for v in vectors], bool)
+
+    def row(self, i: int) -> tuple[NDArray[np.int32], NDArray[np.float32]]:
+        lex = self.lexical
+        start, end = lex.indptr[i], lex.indptr[i + 1]
+        return lex.indices[start:end], lex.data[start:end]
+
+    def names(self, i: int) -> Names:
+        """An entry's identifying names, and every number: "Health" or "Labs" in many
+        company names do not identify, but any figure may tell two events apart."""
+        names, numbers = self.entities[i]
+        if not names:
+            return names, numbers
+        hashes = np.fromiter(names, np.uint32, len(names))
+        df = self.df[np.searchsorted(self.vocabulary, hashes).clip(0, len(self.df) - 1)]
+        if (df <= self.name_limit).all():
+            return names, numbers
+        return frozenset(hashes[df <= self.name_limit].tolist()), numbers
+
+    def columns(self, hashes: frozenset[int]) -> list[int]:
+        """The lexical columns of hashed words (all of an entry's names are among its
+        words)."""
+        if not hashes:
+            return []
+        found = np.searchsorted(self.vocabulary, np.fromiter(hashes, np.uint32, len(hashes)))
+        return found.tolist()  # type: ignore[no-any-return]
+
+    def candidates(
+        self, positions: NDArray[np.int64], settings: DedupeSettings
+    ) -> dict[int, NDArray[np.int64]]:
+        """For each position, the earlier pool positions (known entries, or new ones
+        decided before it) closest in words, within the window: a query keeps its
+        `rare_tokens` rarest searchable words, so postings stay short however large the
+        window."""
+        lex = self.lexical
+        keep = self.searchable[lex.indices] & (self.idf[lex.indices] > 0)
+        pool = sparse.csr_matrix(
+            (lex.data * keep, lex.indices.copy(), lex.indptr.copy()), shape=lex.shape
+        )
+        pool.eliminate_zeros()
+        pool_t = pool.T.tocsr()
+        window = settings.window.total_seconds()
+        found: dict[int, NDArray[np.int64]] = {}
+        for start in range(0, len(positions), BLOCK):
+            block = positions[start : start + BLOCK]
+            query = self._rarest(pool, block, settings.rare_tokens)
+            product = (query @ pool_t).tocsr()
+            for r, i in enumerate(block):
+                a, b = product.indptr[r], product.indptr[r + 1]
+                cols, vals = product.indices[a:b], product.data[a:b]
+                near = (cols < i) & (np.abs(self.times[cols] - self.times[i]) <= window)
+                cols, vals = cols[near], vals[near]
+                if len(cols) > settings.max_candidates:
+                    top = np.argpartition(-vals, settings.max_candidates)
+                    cols = cols[top[: settings.max_candidates]]
+                found[int(i)] = cols.astype(np.int64)
+        return found
+
+    def _rarest(
+        self, pool: sparse.csr_matrix, block: NDArray[np.int64], keep: int
+    ) -> sparse.csr_matrix:
+        sub = pool[block]
+        indptr, indices, data = sub.indptr, sub.indices, sub.data.copy()
+        for r in range(len(block)):
+            a, b = indptr[r], indptr[r + 1]
+            if b - a > keep:  # zero all but the `keep` words of highest IDF
+                order = np.argsort(-self.idf[indices[a:b]], kind="stable")
+                data[a + order[keep:]] = 0.0
+        query = sparse.csr_matrix((data, indices.copy(), indptr.copy()), shape=sub.shape)
+        query.eliminate_zeros()
+        return query
+
+
+Names = tuple[frozenset[int], frozenset[int]]  # (names, numbers), hashed
+
+
+class Stories:
+    """Running sums of the stories met so far (by index), with what the thresholds need."""
+
+    def __init__(self, space: Space) -> None:
+        self.space = space
+        self.ids: list[str] = []
+        self.index: dict[str, int] = {}
+        self.semantic = np.zeros((64, space.semantic.shape[1]), np.float32)
+        self.count: list[int] = []
+        self.time: list[float] = []
+        self.sources: list[set[str]] = []
+        self.headline_only: list[bool] = []
+        self.numbers: list[set[int]] = []
+        self.members: list[list[int]] = []
+        self.words: dict[int, dict[int, float]] = {}  # lexical sums, built when first needed
+
+    def add(self, story_id: str, i: int, source_url: str) -> int:
+        s = self.index.get(story_id)
+        if s is None:
+            s = self.index[story_id] = len(self.ids)
+            self.ids.append(story_id)
+            if s == len(self.semantic):
+                self.semantic = np.vstack([self.semantic, np.zeros_like(self.semantic)])
+            self.count.append(0)
+            self.time.append(0.0)
+            self.sources.append(set())
+            self.headline_only.append(False)
+            self.numbers.append(set())
+            self.members.append([])
+        self.semantic[s] += self.space.semantic[i]
+        self.count[s] += 1
+        self.time[s] += float(self.space.times[i])
+        self.sources[s].add(source_url)
+        self.headline_only[s] |= bool(self.space.headline_only[i])
+        self.members[s].append(i)
+        self.numbers[s] |= self.space.entities[i][1]
+        if s in self.words:
+            self._add_words(self.words[s], i)
+        return s
+
+    def lexical(self, s: int) -> dict[int, float]:
+        if s not in self.words:
+            total: dict[int, float] = {}
+            for i in self.members[s]:
+                self._add_words(total, i)
+            self.words[s] = total
+        return self.words[s]
+
+    def _add_words(self, total: dict[int, float], i: int) -> None:
+        cols, vals = self.space.row(i)
+        for c, v in zip(cols.tolist(), vals.tolist(), strict=True):
+            total[c] = total.get(c, 0.0) + v
+
+
+def assign_stories(
+    new: Sequence[Point], known: Sequence[Point], settings: DedupeSettings
+) -> dict[int, Decision]:
+    """Decide each new entry's story (see the module's docstring). `known` are entries
+    already in stories: those of the window, and any older one sharing a canonical URL."""
+    if not new:
+        return {}
+    known = sorted({p.id: p for p in known if p.story_id}.values(), key=canonical_order)
+    new = sorted(new, key=canonical_order)
+    points = [*known, *new]
+    space = Space(points, settings)
+    stories = Stories(space)
+    by_url: dict[str, str] = {}
+    for i, p in enumerate(known):
+        assert p.story_id is not None
+        stories.add(p.story_id, i, p.source_url)
+        if p.canonical_url:
+            by_url.setdefault(p.canonical_url, p.story_id)
+    ids = [p.id for p in points]
+    positions = np.arange(len(known), len(points), dtype=np.int64)
+    candidates = space.candidates(positions, settings)
+    story_of = np.full(len(points), -1, np.int64)
+    for s, members in enumerate(stories.members):
+        story_of[members] = s
+    decisions: dict[int, Decision] = {}
+    for i in positions.tolist():
+        p = points[i]
+        url_story = by_url.get(p.canonical_url) if p.canonical_url else None
+        if url_story is not None:
+            decision = Decision(story_id=url_story, similarity=1.0, reason="same canonical URL")
+        else:
+            decision = _decide(p, i, candidates[i], story_of, stories, settings, ids)
+        story_of[i] = stories.add(decision.story_id, i, p.source_url)
+        if p.canonical_url:
+            by_url.setdefault(p.canonical_url, decision.story_id)
+        decisions[p.id] = decision
+    return decisions
+
+
+def _decide(
+    p: Point,
+    i: int,
+    near: NDArray[np.int64],
+    story_of: NDArray[np.int64],
+    stories: Stories,
+    settings: DedupeSettings,
+    ids: Sequence[int],
+) -> Decision:
+    space = stories.space
+    if len(near) == 0:
+        return Decision(
+            story_id=story_id_for(p.source_url, p.key), similarity=0.0, reason="no similar story"
+        )
+    w = settings.semantic_weight
+    cols, vals = space.row(i)
+    words = list(zip(cols.tolist(), vals.tolist(), strict=True))
+    semantic = space.semantic[i]
+    candidates = sorted(set(story_of[near].tolist()), key=lambda s: stories.ids[s])
+    names, numbers = space.names(i)
+    name_columns = space.columns(names)
+    disagree = {}
+    for s in candidates:
+        if space.headline_only[i]:
+            disagree[s] = False
+            continue
+        seen = stories.lexical(s)
+        found = sum(c in seen for c in name_columns)
+        other = stories.numbers[s]
+        disagree[s] = 2 * found < len(name_columns) or bool(
+            numbers and other and not numbers & other
+        )
+    meanings = stories.semantic[candidates] @ semantic
+    best: tuple[float, int, str] | None = None
+    for s, meaning_sum in zip(candidates, meanings.tolist(), strict=True):
+        n = stories.count[s]
+        total = stories.lexical(s)
+        lexical = sum(v * total.get(c, 0.0) for c, v in words) / n
+        meaning = meaning_sum / n
+        average = w * meaning + (1 - w) * lexical
+        gap = abs(space.times[i] - stories.time[s] / n) / DAY
+        adjusted = average - settings.time_penalty * min(gap, 1.0) - NAMES_PENALTY * disagree[s]
+        if p.source_url in stories.sources[s]:
+            needed, which = settings.same_source_threshold, "same-source threshold"
+        elif space.headline_only[i] or stories.headline_only[s]:
+            needed, which = settings.headline_threshold, "headline threshold"
+        else:
+            needed, which = settings.threshold, "threshold"
+        if adjusted >= needed and (best is None or adjusted > best[0]):
+            reason = (
+                f"average similarity {adjusted:.2f} to {n} member(s) >= {which} {needed:.2f}"
+                f" (words {lexical:.2f}, meaning {meaning:.2f}, {24 * gap:.0f}h from its mean time)"
+            )
+            best = (adjusted, s, reason)
+    if best is None:
+        return Decision(
+            story_id=story_id_for(p.source_url, p.key), similarity=0.0, reason="no similar story"
+        )
+    adjusted, s, reason = best
+    members = np.array(stories.members[s])
+    closest = ids[int(members[np.argmax(space.semantic[members] @ semantic)])]
+    return Decision(
+        story_id=stories.ids[s],
+        similarity=round(adjusted, 4),
+        reason=f"{reason}, closest #{closest}",
+        matched=closest,
+    )

@@ -1,0 +1,175 @@
+"""stories.related: stories -> the related stories of each, on the entries' vectors. Pure.
+
+A story's centroid is the sum of its members' vectors in each view (vectors.py; the
+lexical view with the IDF of the stories' members). Related stories are ranked by the
+blended cosine of centroids (`SEMANTIC_WEIGHT`), plus the mean cosine of the story's
+`EXPAND` closest stories to them (the query expanded by its neighbourhood), then
+diversified by maximal marginal relevance (`DIVERSITY`) so that four links are not four
+near-copies of one another. A story similar enough to be the same one (grouping's mean
+similarity and threshold: it should have been a merge) is never a link, and the rest are
+linked however weakly, so a story gets `limit` links whenever the window holds that many
+other stories. Ties break on story id.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+from scipy import sparse
+
+from aggregator.records import DedupeSettings, Story
+from aggregator.stories.vectors import DIM, unpack
+
+if TYPE_CHECKING:
+    from numpy.typing import NDArray
+
+DIVERSITY = 0.1  # the weight of "unlike the links already picked" against "like the story"
+POOL = 24  # the closest stories the picks are made from
+EXPAND = 20  # a story's closest stories, whose own similarities are added to its own
+SEMANTIC_WEIGHT = 0.8  # related is about the topic, which is more meaning than words
+
+Links = tuple[tuple[str, float], ...]  # (other story id, similarity), best first
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Neighbours:
+    """A story's related stories, and the state of the story they were found for."""
+
+    key: str
+    links: Links
+
+
+def story_key(story: Story) -> str:
+    """Changes when what related stories are found from changes."""
+    return f"{story.representative.id}:{len(story.members)}:{','.join(story.tags)}"
+
+
+class Centroids:
+    """The stories' summed vectors in both views, as matrices (row = story)."""
+
+    def __init__(self, stories: Sequence[Story], settings: DedupeSettings) -> None:
+        rows, owners, headline = [], [], np.zeros(len(stories), bool)
+        for s, story in enumerate(stories):
+            for member in story.members:
+                if member.vector is not None:
+                    vector = unpack(member.vector)
+                    rows.append(vector)
+                    owners.append(s)
+                    headline[s] |= vector.headline_only
+        n = len(rows)
+        membership = sparse.csr_matrix(
+            (np.ones(n, np.float32), (owners, np.arange(n))), shape=(len(stories), n)
+        )
+        semantic = np.vstack([v.semantic for v in rows]) if rows else np.zeros((0, DIM))
+        terms = np.concatenate([v.terms for v in rows]) if rows else np.zeros(0, np.uint32)
+        weights = np.concatenate([v.weights for v in rows]) if rows else np.zeros(0)
+        entry = np.repeat(np.arange(n), [len(v.terms) for v in rows])
+        vocabulary, cols = np.unique(terms, return_inverse=True)
+        df = np.bincount(cols, minlength=len(vocabulary))
+        data = weights * (np.log((1.0 + n) / (1.0 + df)) + 1.0)[cols]
+        norms = np.sqrt(np.bincount(entry, data * data, minlength=n))
+        data = data / np.where(norms > 0, norms, 1.0)[entry]
+        lexical = sparse.csr_matrix((data, (entry, cols)), shape=(n, len(vocabulary)))
+        self.ids = [s.id for s in stories]
+        self.index = {s.id: i for i, s in enumerate(stories)}
+        self.count = np.maximum(np.asarray(membership.sum(axis=1)).ravel(), 1.0)
+        self.times = np.array(
+            [np.mean([m.published.timestamp() for m in s.members]) for s in stories]
+        )
+        self.headline_only = headline
+        self.semantic = np.asarray(membership @ semantic, np.float32)
+        self.lexical = (membership @ lexical).tocsr()
+        self.weight = SEMANTIC_WEIGHT
+        self.settings = settings
+        sem_norm = np.linalg.norm(self.semantic, axis=1)
+        lex_norm = np.sqrt(np.asarray(self.lexical.multiply(self.lexical).sum(axis=1)).ravel())
+        self.sem_norm = np.where(sem_norm > 0, sem_norm, 1.0)
+        self.lex_norm = np.where(lex_norm > 0, lex_norm, 1.0)
+
+    def similarities(self, rows: NDArray[np.int64]) -> tuple[NDArray[np.float64], ...]:
+        """For `rows`, against every story: the blended cosine of centroids, and the mean
+        similarity of members less the time penalty (grouping's measure)."""
+        sem = self.semantic[rows] @ self.semantic.T
+        lex = (self.lexical[rows] @ self.lexical.T).toarray()
+        w = self.weight
+        cosine = w * sem / np.outer(self.sem_norm[rows], self.sem_norm) + (1 - w) * lex / np.outer(
+            self.lex_norm[rows], self.lex_norm
+        )
+        mean = (w * sem + (1 - w) * lex) / np.outer(self.count[rows], self.count)
+        gap = np.abs(self.times[rows][:, None] - self.times[None, :]) / 86400.0
+        mean -= self.settings.time_penalty * np.minimum(gap, 1.0)
+        return cosine, mean
+
+    def same_story(self, rows: NDArray[np.int64]) -> NDArray[np.float64]:
+        both = self.headline_only[rows][:, None] | self.headline_only[None, :]
+        s = self.settings
+        return np.where(both, s.headline_threshold, s.threshold)
+
+
+def related_stories(
+    stories: Sequence[Story], wanted: Collection[str], limit: int, settings: DedupeSettings
+) -> dict[str, Links]:
+    """Up to `limit` related stories for each wanted story, best first."""
+    if limit <= 0 or not stories:
+        return dict.fromkeys(wanted, ())
+    space = Centroids(stories, settings)
+    rows = np.array(sorted(space.index[i] for i in wanted if i in space.index), np.int64)
+    found: dict[str, Links] = {}
+    for start in range(0, len(rows), 256):
+        block = rows[start : start + 256]
+        cosine, mean = space.similarities(block)
+        excluded = mean >= space.same_story(block)
+        excluded[np.arange(len(block)), block] = True
+        # Expanded by the neighbourhood: a story's closest stories say what its topic is
+        # better than its own few headlines (measured: precision@4 0.59 -> 0.62).
+        ranked = np.where(excluded, -np.inf, cosine)
+        near = np.argsort(-ranked, axis=1, kind="stable")[:, :EXPAND]
+        valid = np.isfinite(np.take_along_axis(ranked, near, axis=1))
+        around, _ = space.similarities(near.ravel())
+        around[np.arange(near.size), near.ravel()] = 0.0  # a neighbour does not vote for itself
+        around = around.reshape(len(block), near.shape[1], -1) * valid[:, :, None]
+        cosine = cosine + around.sum(axis=1) / np.maximum(valid.sum(axis=1), 1)[:, None]
+        for r, s in enumerate(block.tolist()):
+            excluded[r, s] = True
+            found[space.ids[s]] = _diverse(space, cosine[r], excluded[r], limit)
+    return found
+
+
+def _diverse(
+    space: Centroids, cosine: NDArray[np.float64], excluded: NDArray[np.bool_], limit: int
+) -> Links:
+    candidates = [int(c) for c in np.flatnonzero(~excluded)]
+    candidates.sort(key=lambda c: (-round(float(cosine[c]), 6), space.ids[c]))
+    pool = np.array(candidates[:POOL], np.int64)
+    if len(pool) == 0:
+        return ()
+    between, _ = space.similarities(pool)
+    between = between[:, pool]
+    picked: list[int] = []
+    left = list(range(len(pool)))
+    while left and len(picked) < limit:
+
+        def gain(k: int) -> tuple[float, str]:
+            like = max((between[k, j] for j in picked), default=0.0)
+            value = (1 - DIVERSITY) * cosine[pool[k]] - DIVERSITY * like
+            return -round(float(value), 6), space.ids[pool[k]]
+
+        best = min(left, key=gain)
+        picked.append(best)
+        left.remove(best)
+    return tuple((space.ids[pool[k]], round(float(cosine[pool[k]]), 6)) for k in picked)
+
+
+def changed_links(
+    found: Mapping[str, Links], stories: Sequence[Story], previous: Mapping[str, Neighbours]
+) -> dict[str, Neighbours]:
+    """The stories whose links differ from those stored (to be saved)."""
+    keys = {s.id: story_key(s) for s in stories}
+    return {
+        i: Neighbours(key=keys[i], links=links)
+        for i, links in found.items()
+        if i not in previous or previous[i].links != links or previous[i].key != keys[i]
+    }
