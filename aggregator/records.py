@@ -108,10 +108,10 @@ class DedupeSettings:
     """How entries are grouped into stories (see stories/grouping.py and docs/design.md)."""
 
     window: timedelta = timedelta(days=3)
-    threshold: float = 0.4  # average similarity to join a story
+    threshold: float = 0.45  # average similarity to join a story
     headline_threshold: float = 0.18  # the same, when one side is a bare headline
     same_source_threshold: float = 0.80  # when the story already has an entry of the source
-    semantic_weight: float = 0.5  # the semantic view's share of a similarity (the rest: words)
+    semantic_weight: float = 0.4  # the semantic view's share of a similarity (the rest: words)
     time_penalty: float = 0.3  # taken off a similarity per day between entry and story
     representative: tuple[str, ...] = ("weight", "length", "earliest")
     max_candidates: int = 30  # closest entries whose stories are compared in full

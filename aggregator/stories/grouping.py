@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 
 DAY = 86400.0
 BLOCK = 2048  # new entries per sparse product (bounds its memory)
+SHRINK = 100  # entries (see `centred`)
 NAMES_PENALTY = 0.3  # taken off when names or numbers disagree
 
 
@@ -77,6 +78,18 @@ def story_id_for(source_url: str, key: str) -> str:
     return hashlib.sha256(f"{source_url}\n{key}".encode()).hexdigest()[:20]
 
 
+def centred(rows: NDArray[np.float32]) -> NDArray[np.float32]:
+    """Embeddings less their mean, at unit length: every text of a window shares a common
+    direction (its language, its genre), and two texts that share only that are not alike.
+    Without it, made-up words of one vocabulary all look alike (cosine near 0.9). The mean
+    of a small window is shrunk towards zero (`SHRINK`): it says little about the
+    language, and two entries less their own mean would point apart."""
+    n = len(rows)
+    rows = rows - rows.mean(axis=0) * (n / (n + SHRINK))
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    return (rows / np.where(norms > 0, norms, 1.0)).astype(np.float32)
+
+
 class Space:
     """The pool's two views as matrices: known entries first, then the new ones in
     canonical order."""
@@ -84,7 +97,7 @@ class Space:
     def __init__(self, points: Sequence[Point], settings: DedupeSettings) -> None:
         vectors = [unpack(p.vector) for p in points]
         n = len(points)
-        self.semantic = np.vstack([v.semantic for v in vectors]).astype(np.float32)
+        self.semantic = centred(np.vstack([v.semantic for v in vectors]))
         lengths = np.array([len(v.terms) for v in vectors])
         terms = np.concatenate([v.terms for v in vectors])
         weights = np.concatenate([v.weights for v in vectors])
