@@ -19,6 +19,11 @@ BAD_CONFIGS = [
         4,
         "duplicate source",
     ),
+    (  # one feed: the scheme and host in any case, a default port, a fragment (issue 15)
+        "feeds:\n  - url: HTTP://Example.com/feed.xml#x\n  - url: http://example.com:80/feed.xml\n",
+        3,
+        "duplicate source http://example.com:80/feed.xml (first on line 2)",
+    ),
     (
         "feeds:\n  - url: https://a.example/f\n    filters:\n      exclude: ['(unclosed']\n",
         4,
