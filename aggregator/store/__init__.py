@@ -42,11 +42,14 @@ __all__ = ["HEAD", "Pruned", "Store"]
 
 
 class Store(Retention, Claims, Counts):
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, create: bool = False) -> None:
+        """Open the store at `url`. Only the commands that fill a store (`run`, `demo`,
+        the workers, `copy-store`'s target) pass `create`; for the others a database that
+        does not exist is a StoreError, never a new empty one (issue 15)."""
         self.url = url
         try:
-            self.engine = open_engine(url)
-            migrate(self.engine)
+            self.engine = open_engine(url, create=create)
+            migrate(self.engine, create=create)
         except (ArgumentError, NoSuchModuleError) as exc:
             raise StoreError(f"bad database URL {url!r}: {exc}") from None
         except OperationalError as exc:
