@@ -33,7 +33,7 @@ _ENTITY = re.compile(rb"<!\[CDATA\[.*?\]\]>|<!--.*?-->|(<!ENTITY[^>]*>?)", re.S 
 _SAFE_ENTITY = re.compile(rb'<!ENTITY\s+\w+\s+"(&#\w+;|[^&%"]*)"\s*>')
 
 
-def parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
+def parse_feed(body: bytes, headers: Mapping[str, str]) -> ParsedFeed:
     """Parse one feed document. Raises FeedError(PARSE or NOT_A_FEED)."""
     content_type = headers.get("content-type", "").lower()
     if "json" in content_type or body.lstrip()[:1] == b"{":
@@ -43,15 +43,18 @@ def parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
         fast = fast_parse(body)
         if fast is not None:
             return fast
-    return parse_with_feedparser(body, headers, url)
+    return parse_with_feedparser(body, headers)
 
 
-def parse_with_feedparser(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
+def parse_with_feedparser(body: bytes, headers: Mapping[str, str]) -> ParsedFeed:
     """feedparser's reading of an RSS or Atom document (what fast_parse must equal)."""
     try:
         result = feedparser.parse(
             io.BytesIO(body),
-            response_headers={k.lower(): v for k, v in headers.items()} | {"content-location": url},
+            # No Content-Location: feedparser would resolve every id against it, and
+            # urljoin rewrites `http://example.com/?` as `http://example.com/`. An id is
+            # compared as written (RFC 4287 4.2.6); normalise resolves links itself.
+            response_headers={k.lower(): v for k, v in headers.items()},
             sanitize_html=False,
             resolve_relative_uris=False,
         )

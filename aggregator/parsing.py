@@ -41,7 +41,7 @@ def parse_and_normalise(
     from aggregator.normalise import normalise_entries
     from aggregator.parse import parse_feed
 
-    parsed = parse_feed(body, {"content-type": content_type}, final_url)
+    parsed = parse_feed(body, {"content-type": content_type})
     items = normalise_entries(parsed, source_url=source_url, base_url=final_url, now=now)
     return Parsed(title=parsed.title, ttl=parsed.ttl, items=tuple(items))
 

@@ -52,7 +52,7 @@ def main() -> None:
     short: Counter[str] = Counter()
     names: list[str] = []
     with tempfile.TemporaryDirectory() as folder:
-        store = Store(f"sqlite:///{folder}/corpus.sqlite")
+        store = Store(f"sqlite:///{folder}/corpus.sqlite", create=True)
         sources = [
             FeedSource(url=f"https://corpus.example/{r['path']}", name=str(r["path"]))
             for r in records
@@ -61,7 +61,7 @@ def main() -> None:
         for record, source in zip(records, sources, strict=True):
             body = (CORPUS / str(record["path"])).read_bytes()
             try:
-                feed = parse_feed(body, {}, source.url)
+                feed = parse_feed(body, {})
             except FeedError:
                 continue
             items = normalise_entries(feed, source_url=source.url, base_url=source.url, now=NOW)

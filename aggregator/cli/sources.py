@@ -45,9 +45,7 @@ def add(ctx: click.Context, url: str, name: str | None, tags: tuple[str, ...]) -
         try:
             result = fetcher.fetch_feed(url, None, now)
             try:
-                parsed = parse_feed(
-                    result.body, {"content-type": result.content_type or ""}, result.final_url
-                )
+                parsed = parse_feed(result.body, {"content-type": result.content_type or ""})
             except FeedError:
                 found = discover_feed(result.body, result.final_url)
                 if found is None:
@@ -55,9 +53,7 @@ def add(ctx: click.Context, url: str, name: str | None, tags: tuple[str, ...]) -
                 click.echo(f"add: {url} is a page; its feed is {found}")
                 url = found
                 result = fetcher.fetch_feed(url, None, now)
-                parsed = parse_feed(
-                    result.body, {"content-type": result.content_type or ""}, result.final_url
-                )
+                parsed = parse_feed(result.body, {"content-type": result.content_type or ""})
         except FeedError as exc:
             click.echo(f"add: {url}: {exc}", err=True)
             sys.exit(EXIT_FEEDS_FAILED)

@@ -27,7 +27,7 @@ def load_manifest() -> list[dict[str, object]]:
 def ingest(record: dict[str, object]) -> int:
     body = (CORPUS / str(record["path"])).read_bytes()
     url = f"https://corpus.example/{record['path']}"
-    feed = parse_feed(body, {}, url)
+    feed = parse_feed(body, {})
     return len(normalise_entries(feed, source_url=url, base_url=url, now=NOW))
 
 

@@ -15,7 +15,7 @@ URL = "https://example.com/feed"
 
 
 def parse(body: bytes, content_type: str = "application/xml"):
-    return parse_feed(body, {"content-type": content_type}, URL)
+    return parse_feed(body, {"content-type": content_type})
 
 
 def test_rss2():
