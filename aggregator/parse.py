@@ -1,7 +1,8 @@
 """parse: bytes + HTTP headers -> ParsedFeed. Pure; the only feedparser import.
 
-feedparser reads RSS 0.9x/1.0/2.0 and Atom 0.3/1.0. It is given a BytesIO, never a URL
-or raw bytes: given bytes or a str it may treat the document as a file name and open it.
+feedparser reads RSS 0.9x/1.0/2.0 and Atom 0.3/1.0, and the items of RSS 1.1 (without
+a version: named here). It is given a BytesIO, never a URL or raw bytes: given bytes or a
+str it may treat the document as a file name and open it.
 Its sanitiser and relative-URL resolver are off: normalise does both with nh3, once.
 JSON Feed 1.0/1.1, which feedparser 6 does not read, is handled here.
 """
@@ -19,9 +20,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import feedparser
+from lxml import etree
 
 from aggregator.errors import FeedError, FeedErrorKind
-from aggregator.fastparse import fast_parse
+from aggregator.fastparse import RSS11, fast_parse
 from aggregator.records import ParsedEntry, ParsedFeed
 
 _HTML_START = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html)[\s>]", re.I | re.S)
@@ -62,7 +64,7 @@ def parse_with_feedparser(body: bytes, headers: Mapping[str, str]) -> ParsedFeed
         raise FeedError(
             FeedErrorKind.PARSE, f"feedparser failed: {type(exc).__name__}: {exc}"
         ) from None
-    version = result.get("version") or ""
+    version = result.get("version") or ("rss11" if _root_tag(body) == RSS11 + "Channel" else "")
     if not version:
         if _HTML_START.match(body[:4096]):
             raise FeedError(FeedErrorKind.NOT_A_FEED, "an HTML page, not a feed")
@@ -102,6 +104,22 @@ def refuse_entities(body: bytes) -> None:
             raise FeedError(
                 FeedErrorKind.XML_BOMB, f"a DTD declares an entity that is not plain text: {shown}"
             )
+
+
+def _root_tag(body: bytes) -> str | None:
+    """The document element's tag, {namespace}name. feedparser knows no RSS 1.1
+    (http://purl.org/net/rss1.1#) and gives it no version, but reads its items."""
+    try:
+        events = etree.iterparse(
+            io.BytesIO(body),
+            events=("start",),
+            resolve_entities=False,
+            no_network=True,
+            recover=True,
+        )
+        return next((str(element.tag) for _, element in events), None)
+    except etree.XMLSyntaxError:
+        return None
 
 
 def _utf8_as_declared(content_type: str) -> bool:
