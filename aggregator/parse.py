@@ -18,8 +18,10 @@ import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
+from xml.sax import SAXException, SAXParseException
 
 import feedparser
+from feedparser.exceptions import UndeclaredNamespace
 from lxml import etree
 
 from aggregator.errors import FeedError, FeedErrorKind
@@ -28,6 +30,12 @@ from aggregator.records import ParsedEntry, ParsedFeed
 
 _HTML_START = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html)[\s>]", re.I | re.S)
 _JSON_FEED_VERSION = "https://jsonfeed.org/version/"
+# The end of an item or entry (or an empty one), outside CDATA sections and comments.
+_ENTRY_END = re.compile(
+    rb"<!\[CDATA\[.*?\]\]>|<!--.*?-->|(</(?:[\w.-]+:)?(?:item|entry)\s*>|"
+    rb"<(?:[\w.-]+:)?(?:item|entry)(?:\s[^<>]*)?/>)",
+    re.S | re.I,
+)
 _ENTITY_WORD = re.compile(rb"<!ENTITY", re.I)
 # Entity declarations, outside CDATA sections and comments (where they are only text).
 _ENTITY = re.compile(rb"<!\[CDATA\[.*?\]\]>|<!--.*?-->|(<!ENTITY[^>]*>?)", re.S | re.I)
@@ -79,13 +87,38 @@ def parse_with_feedparser(body: bytes, headers: Mapping[str, str]) -> ParsedFeed
             raise FeedError(FeedErrorKind.PARSE, f"not well-formed: {result.get('bozo_exception')}")
         raise FeedError(FeedErrorKind.NOT_A_FEED, "no RSS, Atom or JSON Feed found")
     feed = result.get("feed", {})
+    entries = tuple(_entry(e) for e in result.get("entries", ()))
+    broken = _not_well_formed(result)
+    if broken is not None:  # the entries read before the break, and those after it whole
+        entries = entries[: _entries_held(body)]
     return ParsedFeed(
         title=_text(feed.get("title_detail"), feed.get("title")),
         link=feed.get("link") or None,
         version=version,
-        entries=tuple(_entry(e) for e in result.get("entries", ())),
+        entries=entries,
         ttl=_ttl(feed),
+        broken=broken,
     )
+
+
+def _not_well_formed(result: Any) -> str | None:
+    """Why feedparser's strict XML parser gave up, when it did (it then read the document
+    again with its forgiving parser, which also reads what a cut-off body holds)."""
+    error = result.get("bozo_exception") if result.get("bozo") else None
+    if isinstance(error, SAXParseException):
+        where = f"line {error.getLineNumber()}, column {error.getColumnNumber()}"
+        return f"not well-formed ({where}): {error.getMessage()}"
+    if isinstance(error, SAXException | UndeclaredNamespace):
+        return f"not well-formed: {error}"
+    return None
+
+
+def _entries_held(body: bytes) -> int:
+    """How many items or entries of a document end in it: a body cut off inside one (a
+    dropped connection, a publisher's full disk) holds all those before it whole, not it.
+    Items do not nest, so they are the first ones feedparser read (issue 15)."""
+    probe = body.replace(b"\x00", b"") if b"\x00" in body[:4] else body
+    return sum(1 for m in _ENTRY_END.finditer(probe) if m.group(1))
 
 
 def refuse_entities(body: bytes) -> None:

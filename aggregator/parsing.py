@@ -28,6 +28,7 @@ class Parsed:
     title: str | None
     ttl: float | None
     items: tuple[Item, ...]
+    broken: str | None = None  # see ParsedFeed.broken
 
 
 PR_SET_PDEATHSIG = 1  # prctl(2)
@@ -43,7 +44,7 @@ def parse_and_normalise(
 
     parsed = parse_feed(body, {"content-type": content_type})
     items = normalise_entries(parsed, source_url=source_url, base_url=final_url, now=now)
-    return Parsed(title=parsed.title, ttl=parsed.ttl, items=tuple(items))
+    return Parsed(title=parsed.title, ttl=parsed.ttl, items=tuple(items), broken=parsed.broken)
 
 
 def _in_worker(

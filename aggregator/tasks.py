@@ -134,6 +134,8 @@ def poll_on_workers(
         elif state.last_error_kind and state.error_count:
             kind = FeedErrorKind(state.last_error_kind)
             reports.append(report(status="error", error_kind=kind, error=state.last_error))
+        elif state.last_error_kind == "partial":
+            reports.append(report(status="partial", new=new.get(url, 0), error=state.last_error))
         else:
             reports.append(report(status="ok", new=new.get(url, 0)))
     return tuple(reports)
