@@ -11,6 +11,7 @@ missed. Completed weeks never change; the current week's page grows until the we
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from urllib.parse import urljoin
@@ -63,7 +64,8 @@ def render_page(
         attrs = {"rel": rel, "href": urljoin(settings.link, href)}
         etree.SubElement(root, f"{{{ATOM}}}link", attrs, type="application/atom+xml")
 
-    add("id", "urn:aggregator:archive:" + urljoin(settings.link, page_name(week)))
+    # A URN's name may not hold a URL's "/" (RFC 8141): the id is the UUID of the page URL.
+    add("id", uuid.uuid5(uuid.NAMESPACE_URL, urljoin(settings.link, page_name(week))).urn)
     add("title", f"{settings.title}: archive, week {week}")
     parsed = [etree.fromstring(e) for e in entries]
     updated = max((e.findtext(f"{{{ATOM}}}updated") or "" for e in parsed), default="")

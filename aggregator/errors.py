@@ -47,6 +47,7 @@ class FeedErrorKind(StrEnum):
     EMPTY = "empty"
     NOT_A_FEED = "not_a_feed"
     PARSE = "parse"
+    XML_BOMB = "xml_bomb"  # a DTD that declares entities: refused, never expanded
 
 
 class FeedError(AggregatorError):

@@ -17,7 +17,7 @@ from email.utils import format_datetime
 
 from lxml import etree
 
-from aggregator.config.values import check_url
+from aggregator.config.values import check_url, same_feed
 from aggregator.records import FeedSource
 
 
@@ -50,7 +50,7 @@ def read_opml(data: bytes) -> list[Subscription]:
         raise OpmlError("an OPML file without <body>")
     found: dict[str, Subscription] = {}
     for sub in _walk(body, ()):
-        found.setdefault(sub.url.rstrip("/").lower(), sub)
+        found.setdefault(same_feed(sub.url), sub)
     return list(found.values())
 
 

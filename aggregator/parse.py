@@ -1,7 +1,8 @@
 """parse: bytes + HTTP headers -> ParsedFeed. Pure; the only feedparser import.
 
-feedparser reads RSS 0.9x/1.0/2.0 and Atom 0.3/1.0. It is given a BytesIO, never a URL
-or raw bytes: given bytes or a str it may treat the document as a file name and open it.
+feedparser reads RSS 0.9x/1.0/2.0 and Atom 0.3/1.0, and the items of RSS 1.1 (without
+a version: named here). It is given a BytesIO, never a URL or raw bytes: given bytes or a
+str it may treat the document as a file name and open it.
 Its sanitiser and relative-URL resolver are off: normalise does both with nh3, once.
 JSON Feed 1.0/1.1, which feedparser 6 does not read, is handled here.
 """
@@ -17,35 +18,53 @@ import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
+from xml.sax import SAXException, SAXParseException
 
 import feedparser
+from feedparser.exceptions import UndeclaredNamespace
+from lxml import etree
 
 from aggregator.errors import FeedError, FeedErrorKind
-from aggregator.fastparse import fast_parse
+from aggregator.fastparse import RSS11, fast_parse
 from aggregator.records import ParsedEntry, ParsedFeed
 
 _HTML_START = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html)[\s>]", re.I | re.S)
 _JSON_FEED_VERSION = "https://jsonfeed.org/version/"
+# The end of an item or entry (or an empty one), outside CDATA sections and comments.
+_ENTRY_END = re.compile(
+    rb"<!\[CDATA\[.*?\]\]>|<!--.*?-->|(</(?:[\w.-]+:)?(?:item|entry)\s*>|"
+    rb"<(?:[\w.-]+:)?(?:item|entry)(?:\s[^<>]*)?/>)",
+    re.S | re.I,
+)
+_ENTITY_WORD = re.compile(rb"<!ENTITY", re.I)
+# Entity declarations, outside CDATA sections and comments (where they are only text).
+_ENTITY = re.compile(rb"<!\[CDATA\[.*?\]\]>|<!--.*?-->|(<!ENTITY[^>]*>?)", re.S | re.I)
+# What feedparser expands (its RE_SAFE_ENTITY_PATTERN): text, or one character reference.
+_SAFE_ENTITY = re.compile(rb'<!ENTITY\s+\w+\s+"(&#\w+;|[^&%"]*)"\s*>')
 
 
-def parse_feed(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
+def parse_feed(body: bytes, headers: Mapping[str, str]) -> ParsedFeed:
     """Parse one feed document. Raises FeedError(PARSE or NOT_A_FEED)."""
     content_type = headers.get("content-type", "").lower()
     if "json" in content_type or body.lstrip()[:1] == b"{":
         return _parse_json_feed(body)
+    refuse_entities(body)
     if _utf8_as_declared(content_type):
         fast = fast_parse(body)
         if fast is not None:
             return fast
-    return parse_with_feedparser(body, headers, url)
+    return parse_with_feedparser(body, headers)
 
 
-def parse_with_feedparser(body: bytes, headers: Mapping[str, str], url: str) -> ParsedFeed:
+def parse_with_feedparser(body: bytes, headers: Mapping[str, str]) -> ParsedFeed:
     """feedparser's reading of an RSS or Atom document (what fast_parse must equal)."""
     try:
         result = feedparser.parse(
             io.BytesIO(body),
-            response_headers={k.lower(): v for k, v in headers.items()} | {"content-location": url},
+            # No Content-Location: feedparser would resolve every id against it, and
+            # urljoin rewrites `http://example.com/?` as `http://example.com/`. An id is
+            # compared as written (RFC 4287 4.2.6); normalise resolves links itself.
+            response_headers={k.lower(): v for k, v in headers.items()},
             sanitize_html=False,
             resolve_relative_uris=False,
         )
@@ -53,7 +72,7 @@ def parse_with_feedparser(body: bytes, headers: Mapping[str, str], url: str) -> 
         raise FeedError(
             FeedErrorKind.PARSE, f"feedparser failed: {type(exc).__name__}: {exc}"
         ) from None
-    version = result.get("version") or ""
+    version = result.get("version") or ("rss11" if _root_tag(body) == RSS11 + "Channel" else "")
     if not version:
         if _HTML_START.match(body[:4096]):
             raise FeedError(FeedErrorKind.NOT_A_FEED, "an HTML page, not a feed")
@@ -68,13 +87,72 @@ def parse_with_feedparser(body: bytes, headers: Mapping[str, str], url: str) -> 
             raise FeedError(FeedErrorKind.PARSE, f"not well-formed: {result.get('bozo_exception')}")
         raise FeedError(FeedErrorKind.NOT_A_FEED, "no RSS, Atom or JSON Feed found")
     feed = result.get("feed", {})
+    entries = tuple(_entry(e) for e in result.get("entries", ()))
+    broken = _not_well_formed(result)
+    if broken is not None:  # the entries read before the break, and those after it whole
+        entries = entries[: _entries_held(body)]
     return ParsedFeed(
         title=_text(feed.get("title_detail"), feed.get("title")),
         link=feed.get("link") or None,
         version=version,
-        entries=tuple(_entry(e) for e in result.get("entries", ())),
+        entries=entries,
         ttl=_ttl(feed),
+        broken=broken,
     )
+
+
+def _not_well_formed(result: Any) -> str | None:
+    """Why feedparser's strict XML parser gave up, when it did (it then read the document
+    again with its forgiving parser, which also reads what a cut-off body holds)."""
+    error = result.get("bozo_exception") if result.get("bozo") else None
+    if isinstance(error, SAXParseException):
+        where = f"line {error.getLineNumber()}, column {error.getColumnNumber()}"
+        return f"not well-formed ({where}): {error.getMessage()}"
+    if isinstance(error, SAXException | UndeclaredNamespace):
+        return f"not well-formed: {error}"
+    return None
+
+
+def _entries_held(body: bytes) -> int:
+    """How many items or entries of a document end in it: a body cut off inside one (a
+    dropped connection, a publisher's full disk) holds all those before it whole, not it.
+    Items do not nest, so they are the first ones feedparser read (issue 15)."""
+    probe = body.replace(b"\x00", b"") if b"\x00" in body[:4] else body
+    return sum(1 for m in _ENTRY_END.finditer(probe) if m.group(1))
+
+
+def refuse_entities(body: bytes) -> None:
+    """A DTD that declares an entity made of other entities (the billion-laughs bomb), an
+    external one (a file or URL) or a parameter entity is refused whole, as OPML import
+    refuses a DTD: expanded, they are a bomb or a leak; left alone, their references would
+    be stored as text (`&lol9;`). A plain text entity (`<!ENTITY id "tag:x,">`) is what
+    feedparser expands, and stays. UTF-16 and UTF-32 are looked at without zero bytes."""
+    probe = body.replace(b"\x00", b"") if b"\x00" in body[:4] else body
+    if not _ENTITY_WORD.search(probe):
+        return
+    for match in _ENTITY.finditer(probe):
+        declared = match.group(1)
+        if declared is not None and not _SAFE_ENTITY.fullmatch(declared):
+            shown = " ".join(declared[:60].decode("utf-8", "replace").split())
+            raise FeedError(
+                FeedErrorKind.XML_BOMB, f"a DTD declares an entity that is not plain text: {shown}"
+            )
+
+
+def _root_tag(body: bytes) -> str | None:
+    """The document element's tag, {namespace}name. feedparser knows no RSS 1.1
+    (http://purl.org/net/rss1.1#) and gives it no version, but reads its items."""
+    try:
+        events = etree.iterparse(
+            io.BytesIO(body),
+            events=("start",),
+            resolve_entities=False,
+            no_network=True,
+            recover=True,
+        )
+        return next((str(element.tag) for _, element in events), None)
+    except etree.XMLSyntaxError:
+        return None
 
 
 def _utf8_as_declared(content_type: str) -> bool:

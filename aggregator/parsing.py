@@ -28,6 +28,7 @@ class Parsed:
     title: str | None
     ttl: float | None
     items: tuple[Item, ...]
+    broken: str | None = None  # see ParsedFeed.broken
 
 
 PR_SET_PDEATHSIG = 1  # prctl(2)
@@ -41,9 +42,9 @@ def parse_and_normalise(
     from aggregator.normalise import normalise_entries
     from aggregator.parse import parse_feed
 
-    parsed = parse_feed(body, {"content-type": content_type}, final_url)
+    parsed = parse_feed(body, {"content-type": content_type})
     items = normalise_entries(parsed, source_url=source_url, base_url=final_url, now=now)
-    return Parsed(title=parsed.title, ttl=parsed.ttl, items=tuple(items))
+    return Parsed(title=parsed.title, ttl=parsed.ttl, items=tuple(items), broken=parsed.broken)
 
 
 def _in_worker(

@@ -121,6 +121,7 @@ def update_feed(
             items=parsed.items,
             title=parsed.title,
             ttl=parsed.ttl,
+            broken=parsed.broken,
             discovered_url=discovered,
             seconds=time.monotonic() - started,
         )
@@ -229,15 +230,19 @@ def store_update(
             )
         )
         return report(status="not_modified", note=note)
+    broken = update.broken  # a document not well-formed: what it held, nothing shortened
     new_state = replace(
         new_state,
         etag=result.etag,
         last_modified=result.last_modified,
-        title=update.title or previous.title,
+        title=(previous.title or update.title) if broken else (update.title or previous.title),
         body_hash=update.body_hash,
+        last_error_kind="partial" if broken else None,
+        last_error=broken,
     )
-    new, changed = store.save_items(new_state, update.items, now=now)
-    return report(status="ok", new=new, updated=changed, note=note)
+    new, changed = store.save_items(new_state, update.items, now=now, partial=bool(broken))
+    status = "partial" if broken else "ok"
+    return report(status=status, new=new, updated=changed, error=broken, note=note)
 
 
 def _moves(
@@ -377,8 +382,6 @@ def report_line(report: FeedReport) -> str:
     elif report.status == "deferred":
         line = f"wait  {report.name}"
     else:
-        line = (
-            f"ok    {report.name}: {report.new} new, {report.updated} updated "
-            f"({report.seconds:.2f}s)"
-        )
+        done = f"{report.name}: {report.new} new, {report.updated} updated ({report.seconds:.2f}s)"
+        line = f"partial: {done}: {report.error}" if report.status == "partial" else f"ok    {done}"
     return f"{line} [{report.note}]" if report.note else line

@@ -240,6 +240,7 @@ class FeedUpdate:
     ttl: float | None = None
     discovered_url: str | None = None
     body_hash: str | None = None  # of the body the items were parsed from
+    broken: str | None = None  # the body is not well-formed: see ParsedFeed.broken
     error: FeedError | None = None
     deferred_until: datetime | None = None  # not fetched: its host asked to wait
     seconds: float = 0.0
@@ -265,6 +266,9 @@ class ParsedFeed:
     version: str
     entries: tuple[ParsedEntry, ...]
     ttl: float | None = None  # seconds: RSS <ttl>, or sy:updatePeriod / sy:updateFrequency
+    # Why the document is not well-formed (cut off, an XML error); then `entries` are only
+    # those it holds whole, and no stored entry may be made shorter by them.
+    broken: str | None = None
 
 
 # --- normalised and stored ----------------------------------------------------------------
@@ -352,11 +356,11 @@ class ScoredStory:
 class FeedReport:
     url: str
     name: str
-    status: str  # "ok", "not_modified", "error" or "deferred"
+    status: str  # "ok", "partial" (a document not well-formed), "not_modified", "error", "deferred"
     new: int = 0
     updated: int = 0
     error_kind: FeedErrorKind | None = None
-    error: str | None = None
+    error: str | None = None  # what failed, or why a "partial" document was
     note: str | None = None  # what the operator should know (moved, disabled, ...)
     seconds: float = 0.0
 

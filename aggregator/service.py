@@ -80,7 +80,7 @@ class Service:
 
             check_shared_store(self.config)
             self.app = make_app(self.config.workers)
-        self.store = Store(self.config.store_url)
+        self.store = Store(self.config.store_url, create=True)
         self.fetcher = Fetcher(self.config.fetch)
         self.gate = HostGate(self.config.fetch.per_host)
         self.stop = threading.Event()

@@ -134,6 +134,8 @@ def poll_on_workers(
         elif state.last_error_kind and state.error_count:
             kind = FeedErrorKind(state.last_error_kind)
             reports.append(report(status="error", error_kind=kind, error=state.last_error))
+        elif state.last_error_kind == "partial":
+            reports.append(report(status="partial", new=new.get(url, 0), error=state.last_error))
         else:
             reports.append(report(status="ok", new=new.get(url, 0)))
     return tuple(reports)
@@ -164,7 +166,7 @@ class WorkerContext:
             except ConfigError as exc:
                 log.error("%s (reload refused: still polling with the last good config)", exc)
         if self.pid != os.getpid() or self.store is None:
-            self.pid, self.store = os.getpid(), Store(self.config.store_url)
+            self.pid, self.store = os.getpid(), Store(self.config.store_url, create=True)
             self.gate, self.fetcher = HostGate(self.config.fetch.per_host), None
         if self.fetcher is None:
             self.fetcher = Fetcher(self.config.fetch)
@@ -214,7 +216,7 @@ def start_worker(
     global CONTEXT
     config = load_config(config_path, **overrides)
     check_shared_store(config)
-    Store(config.store_url).close()  # the schema is brought up to date once, here
+    Store(config.store_url, create=True).close()  # the schema is brought up to date once, here
     CONTEXT = WorkerContext(config_path, overrides, config, _mtime(config_path))
     app = make_app(config.workers)
     argv = [

@@ -119,7 +119,7 @@ def build(path: Path, size: int, batch: int, per_day: int) -> dict[str, float]:
     words = vocabulary(rng, 20000)
     weights = list(accumulate(1 / (rank + 1) for rank in range(len(words))))  # Zipf-like
     config = config_for(path)
-    store = Store(config.store_url)
+    store = Store(config.store_url, create=True)
     store.sync_sources(config.sources)
     store.close()
     started = time.monotonic()

@@ -111,8 +111,8 @@ def prune(ctx: click.Context, older_than: str | None) -> None:
                 keep = parse_duration(older_than, low=timedelta(days=1))
             except ValueError as exc:
                 raise click.BadParameter(str(exc), param_hint="--older-than") from None
+        store = Store(config.store_url)  # before the lock: a missing store stays missing
         with store_lock(config, wait=30):
-            store = Store(config.store_url)
             now = datetime.now(UTC)
             before = store.size()
             done = store.prune(before=now - keep, needed_since=now - config.publish.window, now=now)
@@ -144,8 +144,9 @@ def copy_store(ctx: click.Context, target: str) -> None:
 
     with errors_to_exit_codes():
         config = load(ctx)
+        source = Store(config.store_url)  # before the lock: a missing store stays missing
         with store_lock(config, wait=30), store_lock(replace(config, store_url=target), wait=0):
-            source, destination = Store(config.store_url), Store(target)
+            destination = Store(target, create=True)
             try:
                 copied = copy_all(source.engine, destination.engine)
             finally:

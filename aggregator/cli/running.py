@@ -80,7 +80,7 @@ def run(
             store_lock(config, wait=wait),
             progress_bar(sys.stderr.isatty() and not quiet) as progress,
         ):
-            store = Store(config.store_url)
+            store = Store(config.store_url, create=True)
             report = run_once(
                 config,
                 store,
@@ -155,9 +155,13 @@ def status(ctx: click.Context, as_json: bool) -> None:
 @cli.command()
 @click.pass_context
 def check(ctx: click.Context) -> None:
-    """Validate feeds.yaml; print `config: line N: ...` and exit 2 on an error."""
+    """Validate feeds.yaml and the database URL; print `config: line N: ...` and exit 2 on
+    an error in the file, `store: ...` and exit 3 on a database URL that cannot work."""
+    from aggregator.store.engine import checked_url
+
     with errors_to_exit_codes():
         config = load(ctx)
+        checked_url(config.store_url)
         click.echo(
             f"config: ok: {len(config.sources)} sources, store {config.store_url}, "
             f"output {config.output_dir}"

@@ -16,6 +16,7 @@ from aggregator.cli.base import (
     errors_to_exit_codes,
     load,
 )
+from aggregator.config.values import same_feed
 from aggregator.fetch import Fetcher
 
 
@@ -44,9 +45,7 @@ def add(ctx: click.Context, url: str, name: str | None, tags: tuple[str, ...]) -
         try:
             result = fetcher.fetch_feed(url, None, now)
             try:
-                parsed = parse_feed(
-                    result.body, {"content-type": result.content_type or ""}, result.final_url
-                )
+                parsed = parse_feed(result.body, {"content-type": result.content_type or ""})
             except FeedError:
                 found = discover_feed(result.body, result.final_url)
                 if found is None:
@@ -54,13 +53,11 @@ def add(ctx: click.Context, url: str, name: str | None, tags: tuple[str, ...]) -
                 click.echo(f"add: {url} is a page; its feed is {found}")
                 url = found
                 result = fetcher.fetch_feed(url, None, now)
-                parsed = parse_feed(
-                    result.body, {"content-type": result.content_type or ""}, result.final_url
-                )
+                parsed = parse_feed(result.body, {"content-type": result.content_type or ""})
         except FeedError as exc:
             click.echo(f"add: {url}: {exc}", err=True)
             sys.exit(EXIT_FEEDS_FAILED)
-        if any(s.url.rstrip("/").lower() == url.rstrip("/").lower() for s in config.sources):
+        if any(same_feed(s.url) == same_feed(url) for s in config.sources):
             click.echo(f"add: {url} is already in {ctx.obj['config_path']}")
             return
         name = name or parsed.title or (url.split("/")[2])
@@ -88,7 +85,7 @@ def remove(ctx: click.Context, name: str) -> None:
             (
                 s
                 for s in config.sources
-                if wanted in (s.name.lower(), s.url.lower(), s.url.lower().rstrip("/"))
+                if wanted == s.name.lower() or same_feed(wanted) == same_feed(s.url)
             ),
             None,
         )
@@ -118,11 +115,11 @@ def import_opml(ctx: click.Context, file: Path) -> None:
         except (OpmlError, OSError) as exc:
             click.echo(f"import-opml: {file}: {exc}", err=True)
             sys.exit(EXIT_CONFIG)
-        urls = {s.url.rstrip("/").lower() for s in sources}
+        urls = {same_feed(s.url) for s in sources}
         names = {s.name.lower() for s in sources}
         new = []
         for sub in subscriptions:
-            if sub.url.rstrip("/").lower() in urls:
+            if same_feed(sub.url) in urls:
                 continue
             host = urlsplit(sub.url).hostname or sub.url
             name = " ".join((sub.title or host).split())

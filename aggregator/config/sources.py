@@ -10,7 +10,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from aggregator.config.values import Node, check_url, parse_duration
+from aggregator.config.values import Node, check_url, parse_duration, same_feed
 from aggregator.errors import ConfigError
 from aggregator.records import (
     Credentials,
@@ -39,7 +39,7 @@ def parse_sources(feeds: CommentedSeq | None, line: int) -> tuple[FeedSource, ..
             # its host and path, so that a list of bare URLs always works.
             parts = urlsplit(source.url)
             source = replace(source, name=f"{parts.hostname}{parts.path}".rstrip("/"))
-        key = source.url.lower().rstrip("/")
+        key = same_feed(source.url)
         if key in seen_urls:
             raise ConfigError(
                 f"duplicate source {source.url} (first on line {seen_urls[key]})", item_line

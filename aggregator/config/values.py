@@ -192,6 +192,23 @@ def check_url(url: str) -> str:
     return url.strip()
 
 
+def same_feed(url: str) -> str:
+    """What two source URLs share when they name one feed: the scheme and host in any case
+    (RFC 3986), the default port written or not, no fragment (never sent to the server),
+    a trailing slash or not. The path's case does not count either, as it never did here."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    host = (parts.hostname or "").rstrip(".")
+    if port is not None and port != {"http": 80, "https": 443}.get(scheme):
+        host = f"{host}:{port}"
+    query = f"?{parts.query}" if parts.query else ""
+    return f"{scheme}://{host}{parts.path.rstrip('/')}{query}".lower()
+
+
 def redact(url: str) -> str:
     """The URL without a user and password, for messages."""
     scheme, sep, rest = url.partition("://")

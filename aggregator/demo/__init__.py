@@ -96,7 +96,7 @@ def run_demo(output_dir: Path, *, db_url: str | None = None) -> RunReport:
             store_url=db_url,
             output_dir=output_dir,
         )
-        store = Store(config.store_url)
+        store = Store(config.store_url, create=True)
         try:
             return run_once(config, store, Fetcher(config.fetch), SAMPLE_NOW, poll_all=True)
         finally:

@@ -30,6 +30,7 @@ from aggregator.store.rows import (
     CHUNK,
     churned_rows,
     iso,
+    loses,
     new_entry,
     to_state,
     to_stored,
@@ -42,11 +43,14 @@ __all__ = ["HEAD", "Pruned", "Store"]
 
 
 class Store(Retention, Claims, Counts, Points):
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, create: bool = False) -> None:
+        """Open the store at `url`. Only the commands that fill a store (`run`, `demo`,
+        the workers, `copy-store`'s target) pass `create`; for the others a database that
+        does not exist is a StoreError, never a new empty one (issue 15)."""
         self.url = url
         try:
-            self.engine = open_engine(url)
-            migrate(self.engine)
+            self.engine = open_engine(url, create=create)
+            migrate(self.engine, create=create)
         except (ArgumentError, NoSuchModuleError) as exc:
             raise StoreError(f"bad database URL {url!r}: {exc}") from None
         except OperationalError as exc:
@@ -120,10 +124,12 @@ class Store(Retention, Claims, Counts, Points):
             return {r.url: to_state(r) for r in session.scalars(select(SourceRow))}
 
     def save_items(
-        self, state: FeedState, items: Sequence[Item], *, now: datetime
+        self, state: FeedState, items: Sequence[Item], *, now: datetime, partial: bool = False
     ) -> tuple[int, int]:
         """Store one feed's entries and its new fetch state in one transaction.
-        Returns (new, updated). A re-poll never duplicates; an edit updates in place."""
+        Returns (new, updated). A re-poll never duplicates; an edit updates in place. From
+        a `partial` document (not well-formed) no stored entry is made shorter, and none is
+        taken for a re-issue of another: the keys after the break are simply not there."""
         new = changed = 0
         with self._writing() as session:
             db = session.connection()  # Core for the lookups and inserts: no ORM states
@@ -138,7 +144,11 @@ class Store(Retention, Claims, Counts, Points):
             gone = pruned_keys(db, source_id, [k for k in keys if k not in known])
             items = [item for item in items if item.key not in gone]
             unmatched = [item for item in items if item.key not in known]
-            churned = churned_rows(session, source_id, unmatched, {i.key for i in items})
+            churned = (
+                {}
+                if partial
+                else churned_rows(session, source_id, unmatched, {i.key for i in items})
+            )
             edited = [
                 known[i.key][0]
                 for i in items
@@ -160,6 +170,8 @@ class Store(Retention, Claims, Counts, Points):
                         continue
                     row.key = item.key  # a churned GUID: the entry keeps its row under the new one
                 if row is not None and row.content_hash != item.content_hash:
+                    if partial and loses(row, item):
+                        continue
                     update_entry(row, item, now)
                     changed += 1
             if fresh:  # one executemany for the feed's new entries

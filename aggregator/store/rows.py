@@ -120,6 +120,21 @@ def update_entry(row: EntryRow, item: Item, now: datetime) -> None:
     row.updated = item.updated if item.updated > row.updated else now
 
 
+def loses(row: EntryRow, item: Item) -> bool:
+    """Would `item` leave a field of the stored entry empty or shorter? What a document
+    that broke off may not do to what was stored (issue 15)."""
+    pairs = (
+        (row.url, item.url),
+        (row.title, item.title),
+        (row.summary_html, item.summary_html),
+        (row.content_html, item.content_html),
+        (row.text, item.text),
+        (row.author, item.author),
+    )
+    shorter = any(len(new or "") < len(old or "") for old, new in pairs)
+    return shorter or len(item.tags) < len(row.tags or ())
+
+
 def to_stored(entry: EntryRow, source: SourceRow) -> StoredEntry:
     return StoredEntry(
         id=entry.id,

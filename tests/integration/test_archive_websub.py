@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -23,6 +24,7 @@ pytestmark = pytest.mark.clock  # dated on the real clock: also run a year ahead
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 HISTORY = "{http://purl.org/syndication/history/1.0}"
+URN = re.compile(r"urn:[a-z0-9][a-z0-9-]{1,31}:([a-z0-9()+,\-.:=@;$_!*']|%[0-9a-f]{2})+", re.I)
 
 
 def batch(start: int, count: int) -> list[dict[str, str]]:
@@ -109,3 +111,10 @@ def test_archive_pages_chain_both_ways() -> None:
     assert middle.findtext(f"{ATOM}updated") == "2026-11-20T00:00:00Z"
     last = etree.fromstring(render_page("2026-W48", [entry], weeks, settings, "feed.atom"))
     assert "next-archive" not in links(last)
+    # Each page's id is a valid URN of its own (RFC 8141, as the W3C validator checks it:
+    # a URL after `urn:aggregator:` was not), the same on every rendering.
+    ids = [page.findtext(f"{ATOM}id") or "" for page in (middle, last)]
+    assert all(URN.fullmatch(i) for i in ids), ids
+    assert ids[0] != ids[1]
+    again = etree.fromstring(render_page("2026-W47", [], weeks, settings, "feed.atom"))
+    assert again.findtext(f"{ATOM}id") == ids[0]

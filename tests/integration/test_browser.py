@@ -46,7 +46,10 @@ Image = pytest.importorskip("PIL.Image")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     folder = tmp_path_factory.mktemp("site")
     (folder / "feeds.yaml").write_text("feeds:\n  - https://example.com/feed.xml\n")
-    demo = run_cli("demo", "--output", str(folder / "output"), cwd=folder, timeout=180)
+    store = f"sqlite:///{folder / 'aggregator.sqlite'}"  # kept: `serve` reads its metrics
+    demo = run_cli(
+        "--db", store, "demo", "--output", str(folder / "output"), cwd=folder, timeout=180
+    )
     assert demo.returncode == 0, demo.stderr
     process = subprocess.Popen(
         [sys.executable, "-m", "aggregator", "serve", "--port", "0"],

@@ -19,6 +19,11 @@ BAD_CONFIGS = [
         4,
         "duplicate source",
     ),
+    (  # one feed: the scheme and host in any case, a default port, a fragment (issue 15)
+        "feeds:\n  - url: HTTP://Example.com/feed.xml#x\n  - url: http://example.com:80/feed.xml\n",
+        3,
+        "duplicate source http://example.com:80/feed.xml (first on line 2)",
+    ),
     (
         "feeds:\n  - url: https://a.example/f\n    filters:\n      exclude: ['(unclosed']\n",
         4,
@@ -74,10 +79,35 @@ def test_config_paths_are_relative_to_the_config_folder(tmp_path):
 
 def test_bad_database_url_is_a_store_error(tmp_path):
     (tmp_path / "feeds.yaml").write_text("feeds:\n  - url: https://a.example/feed\n")
-    result = run_cli("--db", "nosuchdb://x", "run", "--once", cwd=tmp_path)
-    assert result.returncode == 3
-    assert result.stderr.startswith("store: ")
-    assert "Traceback" not in result.stderr
+    for command in (["run", "--once"], ["check"]):  # `check` tells before anything runs
+        result = run_cli("--db", "nosuchdb://x", *command, cwd=tmp_path)
+        assert result.returncode == 3
+        assert result.stderr.startswith("store: bad database URL 'nosuchdb://x'")
+        assert "Traceback" not in result.stderr
+
+
+def test_a_store_that_does_not_exist_is_refused_not_created(tmp_path):
+    (tmp_path / "feeds.yaml").write_text("feeds:\n  - url: http://127.0.0.1:9/feed\n")
+    typo = tmp_path / "nonexist" / "x.db"
+    for command in (
+        ["status"],
+        ["status", "--json"],
+        ["export", "entries"],
+        ["explain", "1"],
+        ["prune"],
+        ["serve", "--port", "0"],
+        ["copy-store", f"sqlite:///{tmp_path / 'copy.db'}"],
+    ):
+        result = run_cli("--db", f"sqlite:///{typo}", *command, cwd=tmp_path)
+        assert (result.returncode, result.stdout) == (3, ""), command
+        assert result.stderr == (
+            f"store: no database at {typo}; run `aggregator run --once` first\n"
+        ), command
+        assert not typo.parent.exists() and not (tmp_path / "copy.db").exists()
+    # The commands that fill a store create it; then the others read it.
+    assert run_cli("--db", f"sqlite:///{typo}", "run", "--once", cwd=tmp_path).returncode == 0
+    status = run_cli("--db", f"sqlite:///{typo}", "status", cwd=tmp_path)
+    assert status.returncode == 0 and "http://127.0.0.1:9/feed" in status.stdout
 
 
 def test_unwritable_output_is_a_publish_error(tmp_path):

@@ -73,7 +73,7 @@ def test_prune_drops_old_entries_shrinks_the_file_and_they_stay_gone(
 def test_an_old_member_of_a_story_still_published_is_kept(tmp_path: Path) -> None:
     now = datetime.now(UTC)
     source = FeedSource(url="https://s.example/feed", name="S")
-    store = Store(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    store = Store(f"sqlite:///{tmp_path / 'db.sqlite'}", create=True)
     store.sync_sources([source])
 
     def item(key: str, published: datetime) -> Item:

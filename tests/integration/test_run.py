@@ -230,3 +230,44 @@ def test_an_unchanged_body_without_validators_is_not_parsed_again(
     changed = run_cli("run", "--once", "--all", cwd=tmp_path)
     assert "plain: 0 new, 1 updated" in changed.stdout, changed.stdout
     assert len(export(tmp_path)) == 2
+
+
+# Ids that one URL canonicaliser would fold into `http://example.com/` (the W3C validator's
+# canonical_uri.xml): RFC 4287 compares ids character by character, so they are four.
+IDS = [
+    "http://example.com/",
+    "http://example.com/?",
+    "http://example.com/#",
+    "http://example.com/?#",
+]
+
+
+def test_ids_are_compared_as_written_within_a_source(tmp_path, feed_server):
+    entries = [
+        {"title": f"Entry {n}", "id": ident, "link": f"https://e.example/{n}", "updated": iso(9, n)}
+        for n, ident in enumerate(IDS)
+    ]
+    items = [
+        {
+            "title": f"Item {n}",
+            "guid": ident,
+            "link": f"https://e.example/r{n}",
+            "pubDate": rfc822(9, n),
+        }
+        for n, ident in enumerate(IDS)
+    ]
+    feed_server.routes["/atom-ids.xml"] = Route(body=atom(entries))
+    # isPermaLink="true" (the default), and text/xml, which only feedparser reads: it resolved
+    # them against the document's URL.
+    feed_server.routes["/rss-ids.xml"] = Route(
+        body=rss(items).replace(b' isPermaLink="false"', b""), headers={"Content-Type": "text/xml"}
+    )
+    write_config(tmp_path, feed_server, "/atom-ids.xml", "/rss-ids.xml")
+    result = run_cli("run", "--once", cwd=tmp_path)
+    assert "atom-ids: 4 new" in result.stdout and "rss-ids: 4 new" in result.stdout, result.stdout
+    stored = export(tmp_path)
+    for name in ("atom-ids.xml", "rss-ids.xml"):
+        guids = [e["guid"] for e in stored if str(e["feed_url"]).endswith(name)]
+        assert sorted(guids) == sorted(IDS)
+    again = run_cli("run", "--once", "--all", cwd=tmp_path)
+    assert again.stdout.count("not modified") == 2 and len(export(tmp_path)) == 8

@@ -41,7 +41,7 @@ def item(key: str, title: str = "T", **kw: object) -> Item:
 
 
 def open_store(url: str) -> Store:
-    store = Store(url)
+    store = Store(url, create=True)
     store.sync_sources([SOURCE])
     return store
 

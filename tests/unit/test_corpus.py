@@ -1,6 +1,7 @@
 """The public feed corpus in ../shared/corpus/: every file is ingested or rejected with a
 classified FeedError, never another exception, and for every file feedparser reads we keep
-at least as many entries as it found distinct ids plus entries without an id."""
+at least as many entries as it found distinct ids plus entries without an id (one fewer
+for a file that is not well-formed: the entry it breaks off in)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,7 @@ def load_manifest() -> list[dict[str, object]]:
 def ingest(record: dict[str, object]) -> int:
     body = (CORPUS / str(record["path"])).read_bytes()
     url = f"https://corpus.example/{record['path']}"
-    feed = parse_feed(body, {}, url)
+    feed = parse_feed(body, {})
     return len(normalise_entries(feed, source_url=url, base_url=url, now=NOW))
 
 
@@ -51,6 +52,9 @@ def test_every_corpus_file_is_ingested_or_classified():
             expected = int(record["n_distinct_ids"]) + int(record["n_without_id"])  # type: ignore[call-overload]
         else:
             expected = 0
+        if str(record.get("bozo_exception")).startswith("SAXParseException"):
+            # Not well-formed: an entry the document breaks off in is not stored (issue 15).
+            expected -= 1
         if stored < expected:
             short.append(f"{record['path']}: {stored} stored < {expected}")
     print(dict(outcomes))

@@ -61,7 +61,7 @@ def fuzz(files: int, rounds: int, seed: int) -> int:
         for _ in range(rounds):
             body = mutate(original, rng)
             try:
-                feed = parse_feed(body, {}, "https://fuzz.example/feed")
+                feed = parse_feed(body, {})
                 normalise_entries(
                     feed,
                     source_url="https://fuzz.example/feed",

