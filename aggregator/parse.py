@@ -22,6 +22,7 @@ import feedparser
 
 from aggregator.errors import FeedError, FeedErrorKind
 from aggregator.fastparse import fast_parse
+from aggregator.normalise import sanitise_html
 from aggregator.records import ParsedEntry, ParsedFeed
 
 _HTML_START = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html)[\s>]", re.I | re.S)
@@ -72,7 +73,7 @@ def parse_with_feedparser(body: bytes, headers: Mapping[str, str], url: str) -> 
         title=_text(feed.get("title_detail"), feed.get("title")),
         link=feed.get("link") or None,
         version=version,
-        entries=tuple(_entry(e) for e in result.get("entries", ())),
+        entries=tuple(_entry(e, url) for e in result.get("entries", ())),
         ttl=_ttl(feed),
     )
 
@@ -111,9 +112,10 @@ def _ttl(feed: Any) -> float | None:
     return period / int(frequency) if frequency.isdigit() and int(frequency) > 0 else period
 
 
-def _entry(entry: Any) -> ParsedEntry:
-    content = _best_content(entry.get("content") or ())
-    summary = _html(entry.get("summary_detail"), entry.get("summary"))
+def _entry(entry: Any, url: str) -> ParsedEntry:
+    content = _best_content(entry.get("content") or (), url)
+    detail = entry.get("summary_detail")
+    summary = _based(_html(detail, entry.get("summary")), detail, url)
     author = entry.get("author") or None
     return ParsedEntry(
         guid=_clean_str(entry.get("id")),
@@ -144,10 +146,21 @@ def _text(detail: Any, value: Any) -> str | None:
     return value.strip() if kind == "text/plain" else html.unescape(re.sub(r"<[^>]*>", "", value))
 
 
-def _best_content(contents: Any) -> str | None:
+def _based(value: str | None, detail: Any, url: str) -> str | None:
+    """Relative URLs under an xml:base other than the document's URL resolved against it
+    here (feedparser leaves them relative; normalise knows only the document's URL)."""
+    base = detail.get("base") if isinstance(detail, Mapping) else None
+    if value and isinstance(base, str) and base and base != url:
+        return sanitise_html(value, base)
+    return value
+
+
+def _best_content(contents: Any, url: str) -> str | None:
     best: str | None = None
     for item in contents:
-        html_value = _html(item, item.get("value")) if isinstance(item, Mapping) else None
+        html_value = (
+            _based(_html(item, item.get("value")), item, url) if isinstance(item, Mapping) else None
+        )
         if html_value and (best is None or len(html_value) > len(best)):
             best = html_value
     return best
