@@ -313,6 +313,7 @@ class StoredEntry:
     signature: str | None = None
     story_similarity: float | None = None
     story_reason: str | None = None
+    content_html: str | None = None  # the sanitised full text, where the feed has one
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

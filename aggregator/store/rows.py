@@ -141,6 +141,7 @@ def to_stored(entry: EntryRow, source: SourceRow) -> StoredEntry:
         signature=entry.signature,
         story_similarity=entry.story_similarity,
         story_reason=entry.story_reason,
+        content_html=entry.content_html,
     )
 
 
