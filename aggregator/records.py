@@ -366,6 +366,7 @@ class FeedReport:
 class RunReport:
     feeds: tuple[FeedReport, ...]
     published: int = 0
+    note: str | None = None  # why nothing was published, naming the setting
 
     @property
     def failed(self) -> tuple[FeedReport, ...]:

@@ -133,6 +133,8 @@ def print_report(report: RunReport, output_dir: Path, *, quiet: bool = False) ->
         f"{len(report.feeds)} sources polled, {failed} failed; "
         f"{report.published} stories published to {output_dir}"
     )
+    if report.note:
+        click.echo(report.note)
 
 
 def main() -> None:
