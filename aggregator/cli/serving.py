@@ -9,7 +9,6 @@ from datetime import UTC, datetime, timedelta
 import click
 
 from aggregator.cli.base import cli, errors_to_exit_codes, load
-from aggregator.errors import PublishError
 
 
 @cli.command()
@@ -27,6 +26,7 @@ def serve(ctx: click.Context, host: str, port: int, stale: str) -> None:
     """Serve the output folder over HTTP (ETag, Last-Modified, 304, gzip, feed media
     types), with /healthz and /metrics (Prometheus). SIGTERM or Ctrl-C stops it."""
     from aggregator.config import parse_duration
+    from aggregator.errors import PublishError
     from aggregator.health import render_metrics
     from aggregator.pipeline import collect_health
     from aggregator.serve import make_server

@@ -16,7 +16,6 @@ from aggregator.cli.base import (
     errors_to_exit_codes,
     load,
 )
-from aggregator.fetch import Fetcher
 
 
 @cli.command()
@@ -31,6 +30,7 @@ def add(ctx: click.Context, url: str, name: str | None, tags: tuple[str, ...]) -
     from aggregator.discover import discover_feed
     from aggregator.errors import FeedError
     from aggregator.feeds_file import NewFeed, append_feeds
+    from aggregator.fetch import Fetcher
     from aggregator.parse import parse_feed
 
     with errors_to_exit_codes():

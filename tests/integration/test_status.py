@@ -98,3 +98,22 @@ def test_status_shows_intervals_in_whole_units(tmp_path, feed_server):
     )
     assert run_cli("run", "--once", cwd=tmp_path).returncode == 0
     assert "(2 entries, every 90m, next " in run_cli("status", cwd=tmp_path).stdout
+
+
+def test_status_reads_sqlite_without_sqlalchemy_and_the_same_as_the_store(tmp_path, feed_server):
+    """`status` reads an SQLite store with sqlite3 (aggregator.peek) to start fast; what it
+    reads must be what the Store reads."""
+    from aggregator.peek import peek_states
+    from aggregator.store import Store
+
+    feed_server.routes["/alpha.xml"] = Route(body=entries("alpha", 9), etag='"a"')
+    feed_server.routes["/beta.xml"] = Route(status=500)
+    configure(tmp_path, feed_server, "alpha", "beta")
+    assert run_cli("run", "--once", cwd=tmp_path).returncode == 0
+    url = f"sqlite:///{tmp_path / 'aggregator.sqlite'}"
+    store = Store(url)
+    peeked = peek_states(url)
+    assert peeked == (store.feed_states(), store.entry_counts())
+    assert peeked[0][feed_server.url("/beta.xml")].error_count == 1
+    assert peek_states(f"sqlite:///{tmp_path / 'none.sqlite'}") is None  # the Store creates it
+    assert peek_states("postgresql://db.example/agg") is None
