@@ -17,6 +17,7 @@ from email.utils import format_datetime
 
 from lxml import etree
 
+from aggregator.config.sources import url_key
 from aggregator.config.values import check_url
 from aggregator.records import FeedSource
 
@@ -50,7 +51,7 @@ def read_opml(data: bytes) -> list[Subscription]:
         raise OpmlError("an OPML file without <body>")
     found: dict[str, Subscription] = {}
     for sub in _walk(body, ()):
-        found.setdefault(sub.url.rstrip("/").lower(), sub)
+        found.setdefault(url_key(sub.url), sub)
     return list(found.values())
 
 
@@ -93,10 +94,15 @@ def write_opml(sources: Sequence[FeedSource], title: str, now: datetime) -> byte
     for source in sources:
         parent = body
         if source.tags:
-            parent = folders.get(source.tags[0]) or etree.SubElement(
-                body, "outline", text=source.tags[0], title=source.tags[0]
-            )
-            folders[source.tags[0]] = parent
+            # `is None`, not `or`: an element's truth value is its having children (lxml's
+            # FutureWarning), so a folder would be made again for each of its feeds.
+            folder = folders.get(source.tags[0])
+            if folder is None:
+                folder = etree.SubElement(
+                    body, "outline", text=source.tags[0], title=source.tags[0]
+                )
+                folders[source.tags[0]] = folder
+            parent = folder
         outline = etree.SubElement(
             parent, "outline", type="rss", text=source.name, title=source.name, xmlUrl=source.url
         )

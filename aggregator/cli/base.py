@@ -2,7 +2,8 @@
 
 Exit codes: 0 the command completed (for `run`, even if some sources failed);
 1 `run --strict` and a source failed; 2 usage or config error; 3 store error;
-4 publish error; 5 another run holds the store's lock.
+4 publish error; 5 another run holds the store's lock; 6 `serve` cannot listen (the port
+is in use or not allowed).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 # scripts/bench_startup.py measures it).
 
 EXIT_OK, EXIT_FEEDS_FAILED, EXIT_CONFIG, EXIT_STORE, EXIT_PUBLISH, EXIT_LOCKED = 0, 1, 2, 3, 4, 5
+EXIT_LISTEN = 6
 F = TypeVar("F", bound=Callable[..., Any])
 
 

@@ -22,17 +22,59 @@ def export() -> None:
 
 
 @export.command("entries")
+@click.option(
+    "--since",
+    metavar="WHEN",
+    help="Only entries published since then: a duration back from now (2d, 12h) or a "
+    "date (2026-11-28, 2026-11-28T09:00, UTC unless it says).",
+)
+@click.option(
+    "--source",
+    "names",
+    multiple=True,
+    metavar="NAME",
+    help="Only the entries of this source, by name or URL (repeatable).",
+)
 @click.pass_context
-def export_entries(ctx: click.Context) -> None:
-    """One JSON object per stored entry on stdout (JSON Lines)."""
+def export_entries(ctx: click.Context, since: str | None, names: tuple[str, ...]) -> None:
+    """One JSON object per stored entry on stdout (JSON Lines): its ids, source, links,
+    title, author, summary and content (HTML, sanitised), text, tags, dates and story."""
+    from aggregator.config import find_source
     from aggregator.store import Store
 
     with errors_to_exit_codes():
         config = load(ctx)
+        urls = []
+        for name in names:
+            source = find_source(config.sources, name)
+            if source is None:
+                known = ", ".join(s.name for s in config.sources)
+                raise click.BadParameter(
+                    f"no source {name!r} (sources: {known})", param_hint="--source"
+                )
+            urls.append(source.url)
         store = Store(config.store_url)
         out = sys.stdout
-        for row in store.export_entries():
+        for row in store.export_entries(since=_since(since), sources=urls):
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def _since(value: str | None) -> datetime | None:
+    from aggregator.config import parse_duration
+
+    if value is None:
+        return None
+    try:
+        return datetime.now(UTC) - parse_duration(value, low=timedelta(0))
+    except ValueError:
+        pass
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is neither a duration (2d) nor a date (2026-11-28)", param_hint="--since"
+        ) from None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
 @cli.command()

@@ -49,7 +49,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     demo = run_cli("demo", "--output", str(folder / "output"), cwd=folder, timeout=180)
     assert demo.returncode == 0, demo.stderr
     process = subprocess.Popen(
-        [sys.executable, "-m", "aggregator", "serve", "--port", "0"],
+        [sys.executable, "-m", "aggregator", "serve", "--port", "0", "--quiet"],
         cwd=folder,
         stderr=subprocess.PIPE,
         text=True,
