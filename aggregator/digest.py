@@ -132,8 +132,9 @@ def _body(story: Story) -> str:
     else:
         source = max(with_content, key=lambda m: len(m.content_html or ""))
     html = source.content_html or source.summary_html
-    # Stored HTML was sanitised when it was stored; once more after the cut, for safety.
-    return sanitise_html(leading_paragraphs(html), _link(source) or "")
+    # Stored HTML was sanitised, its relative URLs resolved, when it was stored; once
+    # more after the cut (which re-serialises it), for safety.
+    return sanitise_html(leading_paragraphs(html), "")
 
 
 def _related_link(story: Story) -> Link:

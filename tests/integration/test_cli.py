@@ -8,6 +8,7 @@ import feedparser
 import pytest
 
 from tests.conftest import run_cli
+from tests.integration.test_atom import check_rfc4287
 
 BAD_CONFIGS = [
     ("feeds:\n  - url: https://a.example/feed\n    colour: blue\n", 3, "unknown key 'colour'"),
@@ -139,3 +140,10 @@ def test_demo_items_read_like_a_digest_page(tmp_path):
     assert not [n for n in notes if not n.rstrip().endswith((".", "!", "?", '"'))], notes
     ladder = next(e for e in feed.entries if "Ladder Attention" in e.title)
     assert 'href="https://labnotes.example/notes/setup"' in ladder.content[0].value
+    # Every Atom output, the archive page included: RFC 4287 (one id, title and updated
+    # per entry, ids unique, distinct covered-by links) and RFC 5005's archive marker.
+    out = tmp_path / "out"
+    for path in [*out.glob("*.atom"), *out.glob("archive/*.atom")]:
+        assert check_rfc4287(path), path
+    (archive,) = out.glob("archive/*.atom")
+    assert b"<fh:archive/>" in archive.read_bytes()
