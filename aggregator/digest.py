@@ -1,7 +1,11 @@
 """digest: scored stories -> the items a reader sees. Pure.
 
 One DigestItem per published story, shared by every output format so that the Atom feed
-and the HTML page always say the same thing.
+and the HTML page always say the same thing: the headline, a one-sentence summary, the
+body (the representative's content where a member has one, else the story's longest
+summary; sanitised, relative URLs resolved, at most three paragraphs), the score, the
+related stories with a whole-sentence summary each, and one "Also covered by" link per
+distinct article naming every source that carried it.
 """
 
 from __future__ import annotations
@@ -11,14 +15,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from aggregator.normalise import shorten
+from aggregator.excerpt import lead, leading_paragraphs
+from aggregator.normalise import sanitise_html
 from aggregator.records import OutputSettings, ScoredStory, StoredEntry, Story
 
 # Atom ids are URNs derived from the story id: stable for as long as the story exists.
 ID_NAMESPACE = uuid.UUID("6f1c3c2e-5b7a-4f0e-9a51-3d2b8c7e4a10")
 FEED_FILE, RSS_FILE, JSON_FILE, INDEX_FILE = "feed.atom", "feed.rss", "feed.json", "index.html"
-SUMMARY_CHARS = 320
-ONE_LINE_CHARS = 140
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -26,6 +29,7 @@ class Link:
     title: str
     url: str | None
     note: str | None = None
+    story_id: str | None = None  # a related story's id: its item's anchor on the page
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -35,6 +39,7 @@ class DigestItem:
     title: str
     url: str | None
     summary: str
+    body: str  # sanitised HTML
     score: int
     sources: int
     score_line: str
@@ -70,7 +75,8 @@ def _item(scored: ScoredStory) -> DigestItem:
         story_id=story.id,
         title=rep.title,
         url=_link(rep),
-        summary=shorten(rep.text, SUMMARY_CHARS) if rep.text else rep.title,
+        summary=lead(rep.text) or rep.title,
+        body=_body(story),
         score=round(score.value),
         sources=len({m.source_url for m in story.members}),
         score_line=score_line(score.components),
@@ -80,7 +86,7 @@ def _item(scored: ScoredStory) -> DigestItem:
         tags=story.tags,
         author=rep.source_name,
         published=min(m.published for m in story.members),
-        updated=story.updated,
+        updated=updated(story),
     )
 
 
@@ -100,16 +106,56 @@ def score_line(components: Sequence[tuple[str, float]]) -> str:
     return ", ".join(names.get(k, k + " {:.0f}").format(v) for k, v in parts.items())
 
 
+def updated(story: Story) -> datetime:
+    """When the story last changed in a way a reader would notice (RFC 4287 4.2.15): its
+    newest member's own date, or the poll that brought it a new source or its headline.
+    Members seen in the story's first poll count by their own dates only, so a feed first
+    polled today does not date every story today."""
+    rep, members = story.representative, sorted(story.members, key=lambda m: (m.first_seen, m.id))
+    first_poll = members[0].first_seen
+    changes = [m.updated for m in members]
+    sources: set[str] = set()
+    for member in members:
+        if member.first_seen > first_poll and (member.source_url not in sources or member is rep):
+            changes.append(member.first_seen)
+        sources.add(member.source_url)
+    return max(changes)
+
+
+def _body(story: Story) -> str:
+    """The representative's content; else the longest content of another member (a feed's
+    full text beats any summary); where no member has content, the longest summary."""
+    rep = story.representative
+    with_content = [m for m in story.members if m.content_html]
+    if rep.content_html or not with_content:
+        source = rep if rep.content_html else max(story.members, key=lambda m: len(m.text))
+    else:
+        source = max(with_content, key=lambda m: len(m.content_html or ""))
+    html = source.content_html or source.summary_html
+    # Stored HTML was sanitised, its relative URLs resolved, when it was stored; once
+    # more after the cut (which re-serialises it), for safety.
+    return sanitise_html(leading_paragraphs(html), "")
+
+
 def _related_link(story: Story) -> Link:
     rep = story.representative
-    return Link(title=rep.title, url=_link(rep), note=shorten(rep.text, ONE_LINE_CHARS) or None)
+    return Link(title=rep.title, url=_link(rep), note=lead(rep.text) or None, story_id=story.id)
 
 
 def _covered_by(story: Story) -> tuple[Link, ...]:
-    seen: dict[str, Link] = {}
+    """One link per distinct article, naming every source that carried it (a syndicated
+    copy links to the original); a member without a link is named on its own."""
+    articles: dict[tuple[str | None, str], list[str]] = {}
     for member in story.members:
-        seen.setdefault(member.source_name, Link(title=member.source_name, url=_link(member)))
-    return tuple(seen.values())
+        url = _link(member)
+        names = articles.setdefault((url, "") if url else (None, member.source_name), [])
+        if member.source_name not in names:
+            names.append(member.source_name)
+    return tuple(Link(title=_names(names), url=url) for (url, _), names in articles.items())
+
+
+def _names(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
 def _link(entry: StoredEntry) -> str | None:

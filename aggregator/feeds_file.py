@@ -29,6 +29,7 @@ def _yaml() -> YAML:
     yaml = YAML(typ="rt")
     yaml.preserve_quotes = True
     yaml.indent(mapping=2, sequence=4, offset=2)
+    yaml.width = 4096  # a source written on one line stays on one line
     return yaml
 
 
@@ -58,14 +59,26 @@ def lists_feeds(path: Path) -> bool:
 
 
 def append_feeds(path: Path, feeds: Sequence[NewFeed]) -> None:
+    """Append sources written in the style of those already listed: a source on one line
+    (`- {url: ..., name: ...}`) where the last one is, tags as `[a, b]` unless the file
+    writes tag lists one item a line."""
     doc = _load(path)
     items = doc.get("feeds")
     if items is None:
         items = doc["feeds"] = CommentedSeq()
+    maps = [i for i in items if isinstance(i, CommentedMap)]
+    one_line = bool(maps) and maps[-1].fa.flow_style()
+    tag_lists = [m["tags"] for m in maps if isinstance(m.get("tags"), CommentedSeq)]
+    tags_in_brackets = not tag_lists or tag_lists[-1].fa.flow_style()
     for feed in feeds:
         entry = CommentedMap(url=feed.url, name=feed.name)
+        if one_line:
+            entry.fa.set_flow_style()
         if feed.tags:
-            entry["tags"] = list(feed.tags)
+            tags = CommentedSeq(feed.tags)
+            if tags_in_brackets:
+                tags.fa.set_flow_style()
+            entry["tags"] = tags
         items.append(entry)
     _save(path, doc)
 

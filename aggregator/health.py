@@ -32,6 +32,13 @@ class SourceHealth:
     per_day: tuple[tuple[str, int], ...]  # (YYYY-MM-DD, entries published), oldest first
     problem: str | None  # why it belongs in the operator feed
 
+    @property
+    def needs_look(self) -> bool:
+        """Listed first and counted as such on the status page: a problem, or a source
+        whose last poll failed or that is disabled (a failing source is not yet a
+        problem for the operator feed: that takes BROKEN_AFTER failed polls)."""
+        return self.problem is not None or self.state in ("failing", "disabled")
+
 
 def source_health(
     config: Config,
@@ -76,6 +83,30 @@ def source_health(
             )
         )
     return found
+
+
+def why_nothing_published(health: Sequence[SourceHealth], window: timedelta, now: datetime) -> str:
+    """One line on why a run published no story, naming the setting to look at."""
+    stored = sum(h.entries for h in health)
+    newest = max((h.latest for h in health if h.latest is not None), default=None)
+    if not stored or newest is None:
+        return "publish: no story yet: no entries stored (see the sources' lines above)"
+    if now - newest > window:
+        days = (now - newest).days + 1
+        return (
+            f"publish: no story: all {stored} stored entries are older than publish.window "
+            f"({_days(window)}); the newest is from {newest:%Y-%m-%d} "
+            f"(publish.window: {days}d would show it)"
+        )
+    return (
+        f"publish: no story: the entries of the last {_days(window)} (publish.window) "
+        "were all left out by rules, max_age or publish.min_score"
+    )
+
+
+def _days(span: timedelta) -> str:
+    hours = span.total_seconds() / 3600
+    return f"{hours / 24:g}d" if hours % 24 == 0 else f"{hours:g}h"
 
 
 def render_metrics(

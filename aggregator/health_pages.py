@@ -4,6 +4,7 @@ and the operator feed (Atom: one entry per broken, idle or disabled source). Pur
 from __future__ import annotations
 
 import hashlib
+from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 from urllib.parse import urljoin
@@ -22,9 +23,18 @@ OPERATOR_FEED = "operator.atom"
 def render_status_page(
     health: Sequence[SourceHealth], settings: PublishSettings, now: datetime
 ) -> str:
-    rows = sorted(health, key=lambda h: (h.problem is None, h.name.lower()))
+    """One card per source, those that need a look first; the counts in the heading are
+    taken from the same cards."""
+    rows = sorted(health, key=lambda h: (not h.needs_look, h.name.lower()))
+    states = Counter(h.state for h in rows)
+    counts = [f"{states[s]} {s}" for s in ("ok", "failing", "disabled", "new") if states[s]]
     return environment.get_template(STATUS_PAGE).render(
-        rows=rows, title=settings.title, days=DAYS, generated=now.strftime("%Y-%m-%d %H:%M UTC")
+        rows=rows,
+        counts=counts,
+        looks=sum(h.needs_look for h in rows),
+        title=settings.title,
+        days=DAYS,
+        generated=now.strftime("%Y-%m-%d %H:%M UTC"),
     )
 
 
@@ -41,7 +51,7 @@ def render_operator_feed(
     feed.link(href=urljoin(settings.link, STATUS_PAGE), rel="alternate", type="text/html")
     feed.link(href=self_url, rel="self", type="application/atom+xml")
     problems = [h for h in health if h.problem]
-    feed.updated(now)
+    dates = []
     for h in reversed(problems):
         assert h.problem is not None
         kind = h.problem.split(":", 1)[0]
@@ -50,8 +60,10 @@ def render_operator_feed(
         entry = feed.add_entry()
         entry.id("urn:aggregator:operator:" + hashlib.sha1(key.encode()).hexdigest())
         entry.title(f"{h.name}: {kind}")
+        dates.append(since or now)
         entry.updated(since or now)
         entry.summary(h.problem)
         entry.link(href=h.url, rel="alternate")
+    feed.updated(max(dates, default=now))  # the newest problem: unchanged problems, same file
     data: bytes = feed.atom_str(pretty=True, encoding="utf-8", xml_declaration=True)
     return data

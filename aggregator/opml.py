@@ -93,10 +93,15 @@ def write_opml(sources: Sequence[FeedSource], title: str, now: datetime) -> byte
     for source in sources:
         parent = body
         if source.tags:
-            parent = folders.get(source.tags[0]) or etree.SubElement(
-                body, "outline", text=source.tags[0], title=source.tags[0]
-            )
-            folders[source.tags[0]] = parent
+            # `is None`, not `or`: an element's truth value is its having children (lxml's
+            # FutureWarning), so a folder would be made again for each of its feeds.
+            folder = folders.get(source.tags[0])
+            if folder is None:
+                folder = etree.SubElement(
+                    body, "outline", text=source.tags[0], title=source.tags[0]
+                )
+                folders[source.tags[0]] = folder
+            parent = folder
         outline = etree.SubElement(
             parent, "outline", type="rss", text=source.name, title=source.name, xmlUrl=source.url
         )

@@ -26,6 +26,7 @@ from lxml import etree
 
 from aggregator.errors import FeedError, FeedErrorKind
 from aggregator.fastparse import RSS11, fast_parse
+from aggregator.normalise import sanitise_html
 from aggregator.records import ParsedEntry, ParsedFeed
 
 _HTML_START = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html)[\s>]", re.I | re.S)
@@ -191,7 +192,8 @@ def _ttl(feed: Any) -> float | None:
 
 def _entry(entry: Any) -> ParsedEntry:
     content = _best_content(entry.get("content") or ())
-    summary = _html(entry.get("summary_detail"), entry.get("summary"))
+    detail = entry.get("summary_detail")
+    summary = _based(_html(detail, entry.get("summary")), detail)
     author = entry.get("author") or None
     return ParsedEntry(
         guid=_clean_str(entry.get("id")),
@@ -222,10 +224,21 @@ def _text(detail: Any, value: Any) -> str | None:
     return value.strip() if kind == "text/plain" else html.unescape(re.sub(r"<[^>]*>", "", value))
 
 
+def _based(value: str | None, detail: Any) -> str | None:
+    """Relative URLs under an xml:base resolved against it here (feedparser, which is not
+    given the document's URL, leaves them relative; normalise knows only that URL)."""
+    base = detail.get("base") if isinstance(detail, Mapping) else None
+    if value and isinstance(base, str) and base:
+        return sanitise_html(value, base)
+    return value
+
+
 def _best_content(contents: Any) -> str | None:
     best: str | None = None
     for item in contents:
-        html_value = _html(item, item.get("value")) if isinstance(item, Mapping) else None
+        html_value = (
+            _based(_html(item, item.get("value")), item) if isinstance(item, Mapping) else None
+        )
         if html_value and (best is None or len(html_value) > len(best)):
             best = html_value
     return best

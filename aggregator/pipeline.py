@@ -15,7 +15,13 @@ from urllib.parse import urljoin
 from aggregator.archive import page_name, render_page, split_entries, week_of
 from aggregator.digest import FEED_FILE, DigestItem, build_digest
 from aggregator.fetch import Fetcher
-from aggregator.health import DAYS, SourceHealth, render_metrics, source_health
+from aggregator.health import (
+    DAYS,
+    SourceHealth,
+    render_metrics,
+    source_health,
+    why_nothing_published,
+)
 from aggregator.health_pages import (
     OPERATOR_FEED,
     STATUS_PAGE,
@@ -69,8 +75,10 @@ def run_once(
     if not publish:
         return RunReport(feeds=reports)
     published = process_and_publish(config, store, now)
-    report = RunReport(feeds=reports, published=len(published))
-    report_health(config, store, now, report)
+    health = collect_health(config, store, now)
+    note = None if published else why_nothing_published(health, config.publish.window, now)
+    report = RunReport(feeds=reports, published=len(published), note=note)
+    report_health(config, store, now, report, health)
     return report
 
 
@@ -85,10 +93,16 @@ def collect_health(config: Config, store: Store, now: datetime) -> list[SourceHe
     )
 
 
-def report_health(config: Config, store: Store, now: datetime, run: RunReport | None) -> None:
+def report_health(
+    config: Config,
+    store: Store,
+    now: datetime,
+    run: RunReport | None,
+    health: Sequence[SourceHealth] | None = None,
+) -> None:
     """The operators' view after a run: the status page, the operator feed (if asked
     for) and the Prometheus textfile (if configured)."""
-    health = collect_health(config, store, now)
+    health = collect_health(config, store, now) if health is None else health
     out = config.output_dir
     write_atomic(out / STATUS_PAGE, render_status_page(health, config.publish, now).encode())
     if config.publish.operator_feed:

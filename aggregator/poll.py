@@ -39,6 +39,7 @@ from aggregator.parsing import (
 )
 from aggregator.records import Config, FeedReport, FeedSource, FeedState, FeedUpdate
 from aggregator.scheduler import HISTORY, effective_interval, next_check
+from aggregator.status import use_the_feed
 from aggregator.store import Store
 
 log = logging.getLogger("aggregator")
@@ -93,7 +94,11 @@ def update_feed(
     try:
         with gate.slot(host):
             secret = source.credentials
-            result = fetcher.fetch_feed(target, state, now, secret, owner=source.url)
+            # A page's feed was found last time: the stored validators are the feed's,
+            # not the page's, and a 304 for the page would hide both the feed's news and
+            # the suggestion to use the feed (issue 16). Fetch the page afresh.
+            asked = state if state is None or state.discovered_url is None else None
+            result = fetcher.fetch_feed(target, asked, now, secret, owner=source.url)
             digest = hashlib.sha256(result.body).hexdigest() if not result.not_modified else None
             if result.not_modified or (state is not None and digest == state.body_hash):
                 # Byte for byte the body parsed last time: as good as a 304.
@@ -200,7 +205,7 @@ def store_update(
         return report(status="error", error_kind=error.kind, error=error.message, note=note)
     moved_to, moved_count, fetch_url, note = _moves(previous, result.moved_to, schedule.moved_after)
     if update.discovered_url:
-        note = f"an HTML page: its feed is {update.discovered_url} - use that in feeds.yaml"
+        note = use_the_feed(source.url, update.discovered_url)
     new_state = replace(
         previous,
         last_fetched=now,

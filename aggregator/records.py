@@ -317,6 +317,7 @@ class StoredEntry:
     story_similarity: float | None = None
     story_reason: str | None = None
     vector: bytes | None = None  # stories/vectors.py, packed
+    content_html: str | None = None  # the sanitised full text, where the feed has one
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -369,6 +370,7 @@ class FeedReport:
 class RunReport:
     feeds: tuple[FeedReport, ...]
     published: int = 0
+    note: str | None = None  # why nothing was published, naming the setting
 
     @property
     def failed(self) -> tuple[FeedReport, ...]:

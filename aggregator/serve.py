@@ -4,7 +4,8 @@ Files are served with their media type, a strong ETag and Last-Modified, answere
 a conditional request, gzip-compressed when the client accepts it (with its own ETag,
 and Vary), HEAD as well as GET. /healthz says whether the main feed is there and fresh;
 /metrics gives the Prometheus metrics from the store. Nothing outside the folder is
-reachable. Loopback by default: put a reverse proxy in front to publish it.
+reachable. Loopback by default: put a reverse proxy in front to publish it. Each request
+is logged on stderr, one line in the Common Log Format, unless `access_log` is off.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import gzip
 import hashlib
 import json
 import logging
+import sys
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -68,6 +70,7 @@ def make_server(
     port: int,
     metrics: Callable[[], str],
     max_age: float,
+    access_log: bool = True,
 ) -> ThreadingHTTPServer:
     """A server for `root`; `metrics` renders /metrics; `max_age` (seconds) is how old the
     main feed may be before /healthz says 503."""
@@ -77,6 +80,7 @@ def make_server(
     class Handler(BaseHTTPRequestHandler):
         server_version = "aggregator"
         protocol_version = "HTTP/1.1"
+        sent: int | None = None  # body bytes of the response being sent, for the log
 
         def do_HEAD(self) -> None:
             self.do_GET(head=True)
@@ -150,6 +154,7 @@ def make_server(
             head: bool,
             headers: dict[str, str] | None = None,
         ) -> None:
+            self.sent = 0 if head or status == 304 else len(data)
             self.send_response(status)
             for key, value in (headers or {}).items():
                 self.send_header(key, value)
@@ -160,6 +165,16 @@ def make_server(
             self.end_headers()
             if not head and status != 304:
                 self.wfile.write(data)
+
+        def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+            """One Common Log Format line per request: host ident user [time] "request"
+            status bytes (called by send_response, also for the errors http.server sends)."""
+            if access_log:
+                when = datetime.now(UTC).strftime("%d/%b/%Y:%H:%M:%S +0000")
+                line = f'"{self.requestline}"'.encode("ascii", "backslashreplace").decode()
+                status, sent = int(code) if code != "-" else code, self.sent or "-"
+                sys.stderr.write(f"{self.client_address[0]} - - [{when}] {line} {status} {sent}\n")
+            self.sent = None
 
         def log_message(self, format: str, *args: object) -> None:
             log.debug("serve: %s %s", self.address_string(), format % args)

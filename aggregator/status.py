@@ -51,12 +51,17 @@ def suggestions(url: str, state: FeedState) -> list[str]:
             "poll(s) in a row; followed after a few more"
         )
     if state.discovered_url:
-        found.append(f"replace url {url} with {state.discovered_url} (the page's own feed)")
+        found.append(use_the_feed(url, state.discovered_url))
     if state.error_count >= 3 and state.last_error_kind == "gone" and not state.disabled:
         found.append(f"check the URL: {state.last_error} on {state.error_count} polls in a row")
     elif state.error_count >= 5:
         found.append(f"failing for {state.error_count} polls in a row; still retried")
     return found
+
+
+def use_the_feed(url: str, discovered_url: str) -> str:
+    """What the run line and `status` both say of a source that is an HTML page."""
+    return f"replace url {url} with {discovered_url} (an HTML page; this is its feed)"
 
 
 def render_table(rows: list[dict[str, Any]]) -> str:
@@ -93,13 +98,17 @@ def _iso(value: datetime | None) -> str | None:
 
 
 def _duration(seconds: float | None) -> str | None:
+    """A whole number of the unit that reads best: "45s", "90m", "1h", "5h" (for 296.5
+    minutes), "19h" (18.7 hours), "1d"; minutes under two hours and hours under two days,
+    unless they make whole hours or days."""
     if seconds is None:
         return None
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
-        if (seconds >= size and seconds % size == 0) or seconds >= 10 * size:
-            return (
-                f"{seconds / size:g}{unit}"
-                if seconds % size == 0
-                else f"{seconds / size:.1f}{unit}"
-            )
-    return f"{seconds:.0f}s"
+    if round(seconds) < 60:
+        return f"{max(1, round(seconds))}s"
+    minutes = round(seconds / 60)
+    if minutes < 120 and minutes % 60:
+        return f"{minutes}m"
+    hours = round(seconds / 3600)
+    if hours < 48 and hours % 24:
+        return f"{hours}h"
+    return f"{round(seconds / 86400)}d"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import click
 
@@ -13,7 +14,6 @@ from aggregator.cli.base import (
     errors_to_exit_codes,
     load,
 )
-from aggregator.store import Store
 
 
 @cli.group()
@@ -22,15 +22,59 @@ def export() -> None:
 
 
 @export.command("entries")
+@click.option(
+    "--since",
+    metavar="WHEN",
+    help="Only entries published since then: a duration back from now (2d, 12h) or a "
+    "date (2026-11-28, 2026-11-28T09:00, UTC unless it says).",
+)
+@click.option(
+    "--source",
+    "names",
+    multiple=True,
+    metavar="NAME",
+    help="Only the entries of this source, by name or URL (repeatable).",
+)
 @click.pass_context
-def export_entries(ctx: click.Context) -> None:
-    """One JSON object per stored entry on stdout (JSON Lines)."""
+def export_entries(ctx: click.Context, since: str | None, names: tuple[str, ...]) -> None:
+    """One JSON object per stored entry on stdout (JSON Lines): its ids, source, links,
+    title, author, summary and content (HTML, sanitised), text, tags, dates and story."""
+    from aggregator.config import find_source
+    from aggregator.store import Store
+
     with errors_to_exit_codes():
         config = load(ctx)
+        urls = []
+        for name in names:
+            source = find_source(config.sources, name)
+            if source is None:
+                known = ", ".join(s.name for s in config.sources)
+                raise click.BadParameter(
+                    f"no source {name!r} (sources: {known})", param_hint="--source"
+                )
+            urls.append(source.url)
         store = Store(config.store_url)
         out = sys.stdout
-        for row in store.export_entries():
+        for row in store.export_entries(since=_since(since), sources=urls):
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
+
+
+def _since(value: str | None) -> datetime | None:
+    from aggregator.config import parse_duration
+
+    if value is None:
+        return None
+    try:
+        return datetime.now(UTC) - parse_duration(value, low=timedelta(0))
+    except ValueError:
+        pass
+    try:
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(
+            f"{value!r} is neither a duration (2d) nor a date (2026-11-28)", param_hint="--since"
+        ) from None
+    return when.replace(tzinfo=UTC) if when.tzinfo is None else when.astimezone(UTC)
 
 
 @cli.command()
@@ -43,6 +87,7 @@ def explain(ctx: click.Context, ident: str) -> None:
     from aggregator.explain import explain_story, wanted_members
     from aggregator.rules import boosts
     from aggregator.score import score_story
+    from aggregator.store import Store
     from aggregator.stories.members import group_stories
 
     with errors_to_exit_codes():
@@ -95,13 +140,19 @@ def explain(ctx: click.Context, ident: str) -> None:
     metavar="DURATION",
     help="Drop entries published longer ago than this (default: `retention:`, 90d).",
 )
+@click.option("--dry-run", is_flag=True, help="Say what would be dropped; drop nothing.")
+@click.option(
+    "-y", "--yes", is_flag=True, help="Do not ask before dropping more than half of the store."
+)
 @click.pass_context
-def prune(ctx: click.Context, older_than: str | None) -> None:
+def prune(ctx: click.Context, older_than: str | None, dry_run: bool, yes: bool) -> None:
     """Drop stored entries older than the retention age that no published story needs,
     and compact the database. A feed that still lists a dropped entry does not bring it
-    back. The service does this once a day by itself."""
+    back. On a terminal, asks first when more than half of the stored entries would go.
+    The service does this once a day by itself."""
     from aggregator.config import parse_duration
     from aggregator.lock import store_lock
+    from aggregator.store import Store
 
     with errors_to_exit_codes():
         config = load(ctx)
@@ -114,8 +165,27 @@ def prune(ctx: click.Context, older_than: str | None) -> None:
         store = Store(config.store_url)  # before the lock: a missing store stays missing
         with store_lock(config, wait=30):
             now = datetime.now(UTC)
+            drop = partial(
+                store.prune, before=now - keep, needed_since=now - config.publish.window, now=now
+            )
+            stored = sum(store.entry_counts().values())
+            ask = not yes and sys.stdin.isatty()
+            if dry_run or ask:
+                would = drop(dry_run=True)
+                what = (
+                    f"{would.entries} of {stored} entries and {would.stories} stories "
+                    f"older than {keep.days}d"
+                )
+                if dry_run:
+                    click.echo(f"prune: would drop {what}; nothing dropped (--dry-run)")
+                    return
+                if would.entries > stored / 2 and not click.confirm(
+                    f"prune: drop {what}?", err=True
+                ):
+                    click.echo("prune: nothing dropped")
+                    return
             before = store.size()
-            done = store.prune(before=now - keep, needed_since=now - config.publish.window, now=now)
+            done = drop()
             after = store.size()
         sizes = f"; database {_mb(before)} -> {_mb(after)}" if before and after else ""
         click.echo(
@@ -140,6 +210,7 @@ def copy_store(ctx: click.Context, target: str) -> None:
     from sqlalchemy import make_url
 
     from aggregator.lock import store_lock
+    from aggregator.store import Store
     from aggregator.store.copy import copy_store as copy_all
 
     with errors_to_exit_codes():

@@ -17,11 +17,6 @@ from aggregator.cli.base import (
     load,
     print_report,
 )
-from aggregator.console import progress_bar, under_cron
-from aggregator.fetch import Fetcher
-from aggregator.lock import store_lock
-from aggregator.pipeline import run_once
-from aggregator.store import Store
 
 
 @cli.command()
@@ -61,6 +56,12 @@ def run(
     """Poll, process and publish: once (for cron), or as a long-running service that polls
     each source when it is due (SIGTERM stops it, SIGHUP reloads feeds.yaml). A progress
     bar shows on a terminal."""
+    from aggregator.console import progress_bar, under_cron
+    from aggregator.fetch import Fetcher
+    from aggregator.lock import store_lock
+    from aggregator.pipeline import run_once
+    from aggregator.store import Store
+
     with errors_to_exit_codes():
         if not once:
             from aggregator.service import Service
@@ -138,13 +139,18 @@ def worker(ctx: click.Context, concurrency: int, pool: str, hostname: str | None
 def status(ctx: click.Context, as_json: bool) -> None:
     """Per source: last success, last error, consecutive errors, next check, entries,
     effective interval, and the feeds.yaml edits to make."""
+    from aggregator.peek import peek_states
     from aggregator.status import render_table, status_rows
 
     with errors_to_exit_codes():
         config = load(ctx)
-        store = Store(config.store_url)
-        store.sync_sources(config.sources)
-        rows = status_rows(config, store.feed_states(), store.entry_counts(), datetime.now(UTC))
+        peeked = peek_states(config.store_url)  # SQLite without SQLAlchemy: a fast start
+        if peeked is None:
+            from aggregator.store import Store
+
+            store = Store(config.store_url)
+            peeked = store.feed_states(), store.entry_counts()
+        rows = status_rows(config, *peeked, datetime.now(UTC))
         if as_json:
             for row in rows:
                 click.echo(json.dumps(row, ensure_ascii=False))

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import signal
+import sys
 import threading
 from datetime import UTC, datetime, timedelta
 
 import click
 
-from aggregator.cli.base import cli, errors_to_exit_codes, load
-from aggregator.errors import PublishError
+from aggregator.cli.base import EXIT_LISTEN, cli, errors_to_exit_codes, load
 
 
 @cli.command()
@@ -22,10 +22,13 @@ from aggregator.errors import PublishError
     metavar="DURATION",
     help="/healthz answers 503 when the main feed is older than this.",
 )
+@click.option("-q", "--quiet", is_flag=True, help="No access log on stderr.")
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int, stale: str) -> None:
+def serve(ctx: click.Context, host: str, port: int, stale: str, quiet: bool) -> None:
     """Serve the output folder over HTTP (ETag, Last-Modified, 304, gzip, feed media
-    types), with /healthz and /metrics (Prometheus). SIGTERM or Ctrl-C stops it."""
+    types), with /healthz and /metrics (Prometheus), one line per request on stderr in
+    the Common Log Format. Exits 6 when it cannot listen (the port is in use). SIGTERM
+    or Ctrl-C stops it."""
     from aggregator.config import parse_duration
     from aggregator.health import render_metrics
     from aggregator.pipeline import collect_health
@@ -45,9 +48,13 @@ def serve(ctx: click.Context, host: str, port: int, stale: str) -> None:
             return render_metrics(collect_health(config, store, now), now)
 
         try:
-            server = make_server(config.output_dir, host, port, metrics, max_age)
+            server = make_server(
+                config.output_dir, host, port, metrics, max_age, access_log=not quiet
+            )
         except OSError as exc:
-            raise PublishError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+            store.close()
+            click.echo(f"serve: cannot listen on {host}:{port}: {exc.strerror or exc}", err=True)
+            sys.exit(EXIT_LISTEN)
         signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
         click.echo(f"serve: {config.output_dir} on http://{host}:{server.server_port}/", err=True)
         try:

@@ -16,8 +16,6 @@ from aggregator.cli.base import (
     errors_to_exit_codes,
     load,
 )
-from aggregator.config.values import same_feed
-from aggregator.fetch import Fetcher
 
 
 @cli.command()
@@ -28,10 +26,11 @@ from aggregator.fetch import Fetcher
 def add(ctx: click.Context, url: str, name: str | None, tags: tuple[str, ...]) -> None:
     """Find the feed at URL (a feed, or a page that links to one), check that it parses,
     and append it to feeds.yaml, keeping the file's comments."""
-    from aggregator.config import check_url
+    from aggregator.config import check_url, find_source, name_key
     from aggregator.discover import discover_feed
     from aggregator.errors import FeedError
     from aggregator.feeds_file import NewFeed, append_feeds
+    from aggregator.fetch import Fetcher
     from aggregator.parse import parse_feed
 
     with errors_to_exit_codes():
@@ -40,6 +39,9 @@ def add(ctx: click.Context, url: str, name: str | None, tags: tuple[str, ...]) -
             url = check_url(url)
         except ValueError as exc:
             raise click.UsageError(str(exc)) from None
+        if find_source(config.sources, url) is not None:
+            click.echo(f"add: {url} is already in {ctx.obj['config_path']}")
+            return
         fetcher = Fetcher(config.fetch)
         now = datetime.now(UTC)
         try:
@@ -57,11 +59,11 @@ def add(ctx: click.Context, url: str, name: str | None, tags: tuple[str, ...]) -
         except FeedError as exc:
             click.echo(f"add: {url}: {exc}", err=True)
             sys.exit(EXIT_FEEDS_FAILED)
-        if any(same_feed(s.url) == same_feed(url) for s in config.sources):
+        if find_source(config.sources, url) is not None:
             click.echo(f"add: {url} is already in {ctx.obj['config_path']}")
             return
         name = name or parsed.title or (url.split("/")[2])
-        if any(s.name.lower() == name.lower() for s in config.sources):
+        if any(name_key(s.name) == name_key(name) for s in config.sources):
             name = f"{name} ({url.split('/')[2]})"
         append_feeds(ctx.obj["config_path"], [NewFeed(url, name, tags)])
         click.echo(
@@ -75,20 +77,15 @@ def add(ctx: click.Context, url: str, name: str | None, tags: tuple[str, ...]) -
 @click.pass_context
 def remove(ctx: click.Context, name: str) -> None:
     """Remove the source called NAME (or with URL NAME) from feeds.yaml, keeping the file's
-    comments. Its stored entries stay; published stories keep them until they age out."""
+    comments. Names and URLs match as `check` compares them (case, spaces and a final
+    slash do not count). Its stored entries stay; published stories keep them until they
+    age out."""
+    from aggregator.config import find_source
     from aggregator.feeds_file import remove_feed
 
     with errors_to_exit_codes():
         config = load(ctx)
-        wanted = name.strip().lower()
-        source = next(
-            (
-                s
-                for s in config.sources
-                if wanted == s.name.lower() or same_feed(wanted) == same_feed(s.url)
-            ),
-            None,
-        )
+        source = find_source(config.sources, name)
         if source is None or source.line is None:
             names = ", ".join(s.name for s in config.sources)
             raise click.UsageError(f"no source named {name!r} (sources: {names})")
@@ -103,6 +100,8 @@ def import_opml(ctx: click.Context, file: Path) -> None:
     """Add the feeds of an OPML subscription list (a feed reader's export) to feeds.yaml,
     keeping the file's comments. Folders and categories become tags; feeds already
     listed are skipped."""
+    from aggregator.config import name_key
+    from aggregator.config.values import same_feed
     from aggregator.feeds_file import NewFeed, append_feeds, lists_feeds
     from aggregator.opml import OpmlError, read_opml
 
@@ -116,18 +115,18 @@ def import_opml(ctx: click.Context, file: Path) -> None:
             click.echo(f"import-opml: {file}: {exc}", err=True)
             sys.exit(EXIT_CONFIG)
         urls = {same_feed(s.url) for s in sources}
-        names = {s.name.lower() for s in sources}
+        names = {name_key(s.name) for s in sources}
         new = []
         for sub in subscriptions:
             if same_feed(sub.url) in urls:
                 continue
             host = urlsplit(sub.url).hostname or sub.url
             name = " ".join((sub.title or host).split())
-            if name.lower() in names:
+            if name_key(name) in names:
                 name = f"{name} ({host})"
-            if name.lower() in names:
+            if name_key(name) in names:
                 name = sub.url
-            names.add(name.lower())
+            names.add(name_key(name))
             new.append(NewFeed(sub.url, name, sub.tags))
         if new:
             append_feeds(path, new)

@@ -21,7 +21,13 @@ from aggregator.config.sections import (
     parse_score,
     parse_workers,
 )
-from aggregator.config.sources import parse_max_age, parse_rules, parse_sources
+from aggregator.config.sources import (
+    find_source,
+    name_key,
+    parse_max_age,
+    parse_rules,
+    parse_sources,
+)
 from aggregator.config.values import Node, check_url, load_yaml, parse_duration, parse_size
 from aggregator.errors import ConfigError
 from aggregator.records import Config
@@ -29,7 +35,9 @@ from aggregator.records import Config
 __all__ = [
     "DEFAULT_USER_AGENT",
     "check_url",
+    "find_source",
     "load_config",
+    "name_key",
     "parse_config",
     "parse_duration",
     "parse_size",

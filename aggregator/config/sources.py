@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import timedelta
 from typing import Any
@@ -34,26 +35,43 @@ def parse_sources(feeds: CommentedSeq | None, line: int) -> tuple[FeedSource, ..
         if not isinstance(raw, CommentedMap):
             raise ConfigError("each feed must be a mapping with at least `url:`", item_line)
         source = _parse_source(Node(raw, item_line))
-        if "name" not in raw and source.name.lower() in seen_names:
+        if "name" not in raw and name_key(source.name) in seen_names:
             # An unnamed source is named after its host; a second one on that host after
             # its host and path, so that a list of bare URLs always works.
             parts = urlsplit(source.url)
             source = replace(source, name=f"{parts.hostname}{parts.path}".rstrip("/"))
-        key = same_feed(source.url)
+        key, name = same_feed(source.url), name_key(source.name)
         if key in seen_urls:
             raise ConfigError(
                 f"duplicate source {source.url} (first on line {seen_urls[key]})", item_line
             )
-        if source.name.lower() in seen_names:
+        if name in seen_names:
             raise ConfigError(
-                f"duplicate source name {source.name!r} "
-                f"(first on line {seen_names[source.name.lower()]})",
+                f"duplicate source name {source.name!r} (first on line {seen_names[name]})",
                 item_line,
             )
         seen_urls[key] = item_line
-        seen_names[source.name.lower()] = item_line
+        seen_names[name] = item_line
         sources.append(source)
     return tuple(sources)
+
+
+def name_key(name: str) -> str:
+    """Names with the same key are one name: case and runs of spaces do not count."""
+    return " ".join(name.split()).casefold()
+
+
+def find_source(sources: Sequence[FeedSource], wanted: str) -> FeedSource | None:
+    """The source called `wanted`, or with URL `wanted`, matched as `check` matches
+    duplicates (for `remove`, `export entries --source`)."""
+    return next(
+        (
+            s
+            for s in sources
+            if name_key(s.name) == name_key(wanted) or same_feed(s.url) == same_feed(wanted)
+        ),
+        None,
+    )
 
 
 def _parse_source(node: Node) -> FeedSource:

@@ -305,8 +305,11 @@ class Store(Retention, Claims, Counts, Points):
 
     # --- export -------------------------------------------------------------------------
 
-    def export_entries(self) -> Iterator[dict[str, Any]]:
-        """One plain dict per stored entry, oldest first, streamed."""
+    def export_entries(
+        self, *, since: datetime | None = None, sources: Sequence[str] = ()
+    ) -> Iterator[dict[str, Any]]:
+        """One plain dict per stored entry, oldest first, streamed; `since`: published
+        since then; `sources`: of these source URLs only."""
         query = (
             select(EntryRow, SourceRow, StoryRow.score)
             .join(SourceRow, EntryRow.source_id == SourceRow.id)
@@ -314,6 +317,10 @@ class Store(Retention, Claims, Counts, Points):
             .order_by(EntryRow.id)
             .execution_options(yield_per=1000)
         )
+        if since is not None:
+            query = query.where(EntryRow.published >= since)
+        if sources:
+            query = query.where(SourceRow.url.in_(sources))
         with self._session() as session:
             for entry, source, score in session.execute(query):
                 yield {
@@ -325,6 +332,9 @@ class Store(Retention, Claims, Counts, Points):
                     "canonical_url": entry.canonical_url,
                     "title": entry.title,
                     "author": entry.author,
+                    "summary": entry.summary_html,
+                    "content": entry.content_html,
+                    "text": entry.text,
                     "tags": entry.tags,
                     "published": iso(entry.published),
                     "updated": iso(entry.updated),

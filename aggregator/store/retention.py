@@ -36,11 +36,14 @@ class Retention:
     engine: Engine
     _session: sessionmaker[Session]
 
-    def prune(self, *, before: datetime, needed_since: datetime, now: datetime) -> Pruned:
+    def prune(
+        self, *, before: datetime, needed_since: datetime, now: datetime, dry_run: bool = False
+    ) -> Pruned:
         """Drop the entries published before `before` whose story has no member published
         since `needed_since` (what is published stays whole), and the stories left empty;
         leave a tombstone per entry (dropped again after another `now - before`); then
-        compact the database. One transaction: a kill keeps all or nothing of it."""
+        compact the database. One transaction: a kill keeps all or nothing of it.
+        `dry_run`: the same transaction rolled back, so the counts are what would go."""
         needed = select(EntryRow.story_id).where(
             EntryRow.published >= needed_since, EntryRow.story_id.is_not(None)
         )
@@ -48,7 +51,7 @@ class Retention:
             EntryRow.published < before,
             or_(EntryRow.story_id.is_(None), EntryRow.story_id.not_in(needed)),
         )
-        with self._session.begin() as session:
+        with self._session() as session:
             rows = session.execute(victims).all()
             ids = [r.id for r in rows]
             session.execute(delete(PrunedRow).where(PrunedRow.pruned_at < before))
@@ -71,6 +74,10 @@ class Retention:
                 delete(StoryRow).where(~exists().where(EntryRow.story_id == StoryRow.id))
             )
             orphans = getattr(emptied, "rowcount", 0)
+            if dry_run:
+                session.rollback()
+                return Pruned(entries=len(ids), stories=int(orphans or 0))
+            session.commit()
         self._compact()
         return Pruned(entries=len(ids), stories=int(orphans or 0))
 

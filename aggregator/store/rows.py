@@ -157,6 +157,7 @@ def to_stored(entry: EntryRow, source: SourceRow) -> StoredEntry:
         story_similarity=entry.story_similarity,
         story_reason=entry.story_reason,
         vector=entry.vector,
+        content_html=entry.content_html,
     )
 
 

@@ -37,6 +37,7 @@ def test_add_discovers_the_feed_and_keeps_comments(tmp_path, feed_server):
     assert f"its feed is {feed_server.url('/blog/feed.xml')}" in result.stdout
     text = config.read_text()
     assert text.startswith(COMMENTED.rstrip("\n"))  # everything before is untouched
+    assert text.endswith("    tags: [research]\n")  # the file's style of tag list (issue 16)
     assert "# the first source" in text and "# the feed's title" in text
     loaded = load_config(config)
     added = loaded.sources[-1]
@@ -46,8 +47,9 @@ def test_add_discovers_the_feed_and_keeps_comments(tmp_path, feed_server):
         ("research",),
     )
 
-    again = run_cli("add", feed_server.url("/blog/feed.xml"), cwd=tmp_path)
-    assert "already in" in again.stdout
+    for same in (feed_server.url("/blog/feed.xml"), feed_server.url("/BLOG/feed.xml/")):
+        again = run_cli("add", same, cwd=tmp_path)
+        assert "already in" in again.stdout, again.stdout
     assert config.read_text() == text
 
 

@@ -8,6 +8,7 @@ import feedparser
 import pytest
 
 from tests.conftest import run_cli
+from tests.integration.test_atom import check_rfc4287
 
 BAD_CONFIGS = [
     ("feeds:\n  - url: https://a.example/feed\n    colour: blue\n", 3, "unknown key 'colour'"),
@@ -146,3 +147,33 @@ def test_demo_publishes_the_sample_feeds_offline(tmp_path):
     assert "<script" not in page.lower() and b"<script" not in atom.lower()
     assert "127.0.0.1" not in page  # every link resolved to the publishers' sites
     assert not list(Path(tmp_path).glob("*.sqlite"))  # the demo's store is temporary
+
+
+def test_demo_items_read_like_a_digest_page(tmp_path):
+    """Issue 16: each item has a body, a one-sentence summary, the score, and related
+    stories with whole-sentence summaries; Lab Notes' content is the body of its story."""
+    from lxml import html
+
+    from aggregator.excerpt import sentences
+
+    assert run_cli("demo", "--output", "out", cwd=tmp_path).returncode == 0
+    feed = feedparser.parse((tmp_path / "out" / "feed.atom").read_bytes())
+    notes = []
+    for entry in feed.entries:
+        content = html.fragment_fromstring(entry.content[0].value, create_parent="div")
+        assert content.find_class("body")[0].text_content().strip()
+        assert len(sentences(entry.summary)) in (1, 2)  # two only after a short first one
+        assert not entry.summary.endswith("…")
+        assert content.find_class("badge")[0].text_content() == entry.agg_score
+        notes += [s.text for ul in content.find_class("related") for s in ul.iter("span")]
+    assert len(notes) >= 20
+    assert not [n for n in notes if not n.rstrip().endswith((".", "!", "?", '"'))], notes
+    ladder = next(e for e in feed.entries if "Ladder Attention" in e.title)
+    assert 'href="https://labnotes.example/notes/setup"' in ladder.content[0].value
+    # Every Atom output, the archive page included: RFC 4287 (one id, title and updated
+    # per entry, ids unique, distinct covered-by links) and RFC 5005's archive marker.
+    out = tmp_path / "out"
+    for path in [*out.glob("*.atom"), *out.glob("archive/*.atom")]:
+        assert check_rfc4287(path), path
+    (archive,) = out.glob("archive/*.atom")
+    assert b"<fh:archive/>" in archive.read_bytes()

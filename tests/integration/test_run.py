@@ -271,3 +271,42 @@ def test_ids_are_compared_as_written_within_a_source(tmp_path, feed_server):
         assert sorted(guids) == sorted(IDS)
     again = run_cli("run", "--once", "--all", cwd=tmp_path)
     assert again.stdout.count("not modified") == 2 and len(export(tmp_path)) == 8
+
+
+def test_export_entries_filters_and_text(tmp_path, feed_server):
+    """Issue 16: `export entries --since WHEN --source NAME`, with summary, content and
+    text."""
+    feed_server.routes["/wire.xml"] = Route(body=wire_feed())  # hours 9 and 8
+    feed_server.routes["/blog.atom"] = Route(
+        body=atom(
+            [
+                {
+                    "title": "Blog post",
+                    "id": "urn:blog:1",
+                    "link": "https://blog.example/1",
+                    "updated": iso(20),
+                    "summary": "<p>A <b>bold</b> claim.</p>",
+                }
+            ]
+        )
+    )
+    write_config(tmp_path, feed_server, "/wire.xml", "/blog.atom")
+    assert run_cli("run", "--once", cwd=tmp_path).returncode == 0
+
+    def guids(*args: str) -> list[str]:
+        result = run_cli("export", "entries", *args, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        return [json.loads(line)["guid"] for line in result.stdout.splitlines()]
+
+    assert sorted(guids()) == ["urn:blog:1", "wire-1", "wire-2"]
+    assert guids("--source", "BLOG") == ["urn:blog:1"]  # by name, as `check` matches it
+    assert sorted(guids("--source", feed_server.url("/wire.xml"))) == ["wire-1", "wire-2"]
+    assert sorted(guids("--since", iso(8, 30))) == ["urn:blog:1", "wire-1"]
+    assert guids("--since", iso(8, 30), "--source", "wire") == ["wire-1"]
+    assert guids("--since", "1000d") == guids()
+    assert run_cli("export", "entries", "--source", "nope", cwd=tmp_path).returncode == 2
+    assert run_cli("export", "entries", "--since", "soon", cwd=tmp_path).returncode == 2
+    blog = next(e for e in export(tmp_path) if e["guid"] == "urn:blog:1")
+    assert blog["summary"] == "<p>A <b>bold</b> claim.</p>"
+    assert blog["content"] is None
+    assert blog["text"] == "A bold claim."

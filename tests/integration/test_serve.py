@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import gzip
 import os
+import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -155,3 +157,49 @@ def test_healthz_and_metrics(served: str, tmp_path: Path) -> None:
     stale = requests.get(f"{served}/healthz", timeout=5)
     assert stale.status_code == 503
     assert stale.json()["status"] == "stale"
+
+
+def test_access_log_quiet_and_a_port_in_use(tmp_path: Path, feed_server: FeedServer) -> None:
+    """Issue 16: one Common Log Format line per request on stderr (none with --quiet),
+    and a port in use is its own exit code (6), not the publish error's (4)."""
+    feed_server.routes["/alpha.xml"] = Route(body=items(2))
+    (tmp_path / "feeds.yaml").write_text(
+        f"feeds:\n  - {{url: {feed_server.url('/alpha.xml')}, name: alpha}}\n"
+    )
+    assert run_cli("run", "--once", cwd=tmp_path).returncode == 0
+
+    def serve(*args: str) -> list[str]:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "aggregator", "serve", "--port", "0", *args],
+            cwd=tmp_path,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        assert process.stderr is not None
+        url = process.stderr.readline().split(" on ")[1].strip().rstrip("/")
+        size = len(requests.get(f"{url}/feed.atom", headers={"Accept-Encoding": "x"}).content)
+        requests.get(f"{url}/missing.atom", timeout=5)
+        requests.head(f"{url}/index.html", timeout=5)
+        process.send_signal(signal.SIGTERM)
+        _, rest = process.communicate(timeout=10)
+        return [f"{size}", *rest.splitlines()]
+
+    size, *lines = serve()
+
+    def clf(request: str, status: int, size: str) -> str:
+        when = r"\d\d/[A-Z][a-z]{2}/\d{4}:\d\d:\d\d:\d\d \+0000"
+        return rf'127\.0\.0\.1 - - \[{when}\] "{re.escape(request)}" {status} {size}'
+
+    assert len(lines) == 3, lines
+    assert re.fullmatch(clf("GET /feed.atom HTTP/1.1", 200, size), lines[0])
+    assert re.fullmatch(clf("GET /missing.atom HTTP/1.1", 404, r"\d+"), lines[1])
+    assert re.fullmatch(clf("HEAD /index.html HTTP/1.1", 200, "-"), lines[2])
+    assert serve("--quiet")[1:] == []
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_cli("serve", "--port", str(port), cwd=tmp_path)
+    assert result.returncode == 6
+    assert result.stderr == f"serve: cannot listen on 127.0.0.1:{port}: Address already in use\n"

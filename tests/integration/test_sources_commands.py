@@ -136,3 +136,52 @@ def test_remove_by_name_or_url_keeps_comments_and_entries(
     assert "no source named 'gamma' (sources: Alpha)" in missing.stderr
     exported = run_cli("export", "entries", cwd=tmp_path).stdout.splitlines()
     assert {json.loads(line)["feed_name"] for line in exported} == {"Alpha", "Beta"}
+
+
+@pytest.mark.parametrize(
+    ("listed", "added"),
+    [
+        # one source a line: so are the new ones
+        ("  - {url: https://a.example/f, name: A, tags: [x]}\n", "  - {url: https://"),
+        # tags in brackets: so are the new ones (ruamel.yaml alone writes them as a block)
+        ("  - url: https://a.example/f\n    tags: [x, y]\n", "    tags: [tech]\n"),
+        ("  - url: https://a.example/f\n    tags:\n      - x\n", "    tags:\n      - tech\n"),
+    ],
+    ids=["one-line", "brackets", "block"],
+)
+def test_import_writes_in_the_files_style(tmp_path: Path, listed: str, added: str) -> None:
+    config = tmp_path / "feeds.yaml"
+    config.write_text(HEADER + listed)
+    result = run_cli("import-opml", str(OPML), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    text = config.read_text()
+    assert text.startswith(HEADER + listed)
+    assert added in text[len(HEADER + listed) :]
+    if added.startswith("  - {"):  # every new source on one line, however long
+        assert all(line.startswith("  - {") for line in text.splitlines()[2:])
+    assert len(sources(config)) == 9
+
+
+def test_export_opml_one_folder_per_tag_and_no_warning(tmp_path: Path) -> None:
+    (tmp_path / "feeds.yaml").write_text(
+        HEADER + "  - {url: https://a.example/f, name: A, tags: [news]}\n"
+        "  - {url: https://b.example/f, name: B, tags: [news, ai]}\n"
+        "  - {url: https://c.example/f, name: C, tags: [news]}\n"
+    )
+    result = run_cli("export-opml", cwd=tmp_path)
+    assert result.returncode == 0
+    assert result.stderr == ""  # lxml's FutureWarning on an element's truth value, gone
+    (news,) = etree.fromstring(result.stdout.encode()).findall("body/outline")
+    assert [o.get("text") for o in news] == ["A", "B", "C"]
+
+
+def test_remove_matches_as_check_does(tmp_path: Path) -> None:
+    config = tmp_path / "feeds.yaml"
+    config.write_text(
+        HEADER + "  - {url: https://a.example/feed, name: Frontier Wire}\n"
+        "  - {url: https://b.example/feed, name: Syndicate Daily}\n"
+        "  - {url: https://c.example/feed, name: Gamma}\n"
+    )
+    assert run_cli("remove", "  frontier   WIRE ", cwd=tmp_path).returncode == 0
+    assert run_cli("remove", "HTTPS://B.example/feed/", cwd=tmp_path).returncode == 0
+    assert [name for _, name, _ in sources(config)] == ["Gamma"]

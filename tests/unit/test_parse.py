@@ -188,3 +188,22 @@ def test_plain_text_entities_and_their_look_alikes_are_read():
     (entry,) = parse(body).entries
     assert entry.guid == "tag:example.com,1"
     assert entry.title is not None and "XXE" in entry.title
+
+
+def test_relative_urls_in_content_follow_xml_base():
+    """Issue 16: the body a reader sees has its links resolved against the entry's
+    xml:base (RFC 4287 section 2), not against the address the feed was fetched from."""
+    doc = b"""<?xml version="1.0" encoding="utf-8"?>
+<feed xmlns="http://www.w3.org/2005/Atom" xml:base="https://site.example/blog/">
+<title>t</title><id>urn:t</id><updated>2026-11-28T10:00:00Z</updated>
+<entry><title>e</title><id>urn:e</id><updated>2026-11-28T10:00:00Z</updated>
+<link href="posts/1"/>
+<summary type="html">&lt;a href="notes"&gt;notes&lt;/a&gt;</summary>
+<content type="html">&lt;p&gt;&lt;a href="/setup"&gt;setup&lt;/a&gt;
+&lt;img src="img/a.png"&gt;&lt;/p&gt;</content>
+</entry></feed>"""
+    (entry,) = parse(doc, "application/atom+xml").entries
+    assert entry.link == "https://site.example/blog/posts/1"
+    assert 'href="https://site.example/setup"' in (entry.content_html or "")
+    assert 'src="https://site.example/blog/img/a.png"' in (entry.content_html or "")
+    assert 'href="https://site.example/blog/notes"' in (entry.summary_html or "")

@@ -190,6 +190,6 @@ def test_digest_item():
     (item,) = build_digest([scored])
     assert item.atom_id == atom_id("s") and item.atom_id.startswith("urn:uuid:")
     assert len(item.summary) <= 320
-    assert [link.title for link in item.covered_by] == ["s1", "s2"]
+    assert [(link.title, link.url) for link in item.covered_by] == [("s1 and s2", A)]
     assert item.related[0].url == B and item.related[0].note == "r text"
     assert score_line(scored.score.components).startswith("coverage ")
