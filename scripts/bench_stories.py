@@ -4,12 +4,14 @@
 For each store size (default 10k, 100k and 1M entries, already grouped into stories) a
 fresh process builds a SQLite store whose entries arrive at a steady rate (default 5,000
 a day, so 1M entries span 200 days), then adds a batch of new entries (default 1,000)
-and times `pipeline.group_new_entries` on it: loading the index from stored signatures,
-blocking, deciding and writing. The per-entry cost must not grow with the store: only the
-dedupe window (3 days) is loaded, whatever lies before it.
+and times `pipeline.group_new_entries` on it: embedding the new entries, reading the
+window's stored vectors, the candidate search, deciding and writing. The per-entry cost
+must not grow with the store: only the dedupe window (3 days) is loaded, whatever lies
+before it.
 
     python scripts/bench_stories.py                 # 10k 100k 1M
     python scripts/bench_stories.py --sizes 10000 100000
+    python scripts/bench_stories.py --sizes 100000 --batch 80000   # a big first import
 """
 
 from __future__ import annotations
@@ -114,6 +116,7 @@ def config_for(path: Path):  # type: ignore[no-untyped-def]
 def build(path: Path, size: int, batch: int, per_day: int) -> dict[str, float]:
     """Write a store of `size` grouped entries and `batch` new ones (its own process)."""
     from aggregator.store import Store
+    from aggregator.stories.vectors import encode
 
     rng = random.Random(size)
     words = vocabulary(rng, 20000)
@@ -127,8 +130,8 @@ def build(path: Path, size: int, batch: int, per_day: int) -> dict[str, float]:
     db.execute("PRAGMA synchronous=OFF")
     insert = (
         "insert into entries (source_id, key, url, canonical_url, title, summary_html, "
-        "text, tags, published, updated, first_seen, content_hash, story_id, signature) "
-        "values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        "text, tags, published, updated, first_seen, content_hash, story_id, signature, "
+        "vector) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     )
     days = size / per_day
     step = 100_000
@@ -141,9 +144,13 @@ def build(path: Path, size: int, batch: int, per_day: int) -> dict[str, float]:
         for r in rows:
             created.setdefault(r[12], r[8])
         db.executemany("insert into stories (id, created) values (?, ?)", created.items())
-        db.executemany(insert, rows)
+        # Stored entries carry their vectors, as the pipeline leaves them.
+        vectors = encode([(r[4], r[6], r[13]) for r in rows])
+        db.executemany(insert, [(*r, v) for r, v in zip(rows, vectors, strict=True)])
     new = make_rows(batch, NOW - timedelta(minutes=50), NOW, rng, words, weights, story_base=-1)
-    db.executemany(insert, [(*r[:1], f"new-{i}", *r[2:12], None, r[13]) for i, r in enumerate(new)])
+    db.executemany(
+        insert, [(*r[:1], f"new-{i}", *r[2:12], None, r[13], None) for i, r in enumerate(new)]
+    )
     db.commit()
     db.close()
     return {"setup_seconds": time.monotonic() - started}
@@ -213,7 +220,7 @@ def main() -> None:
         ratio = results[-1]["ms_per_entry"] / results[0]["ms_per_entry"]
         print(
             f"time per new entry, {results[-1]['size']} vs {results[0]['size']} stored: "
-            f"{ratio:.2f}x (target: within 2x)"
+            f"{ratio:.2f}x (target: within 1.5x)"
         )
 
 

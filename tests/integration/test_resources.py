@@ -197,6 +197,7 @@ def test_database_removed_while_running(tmp_path: Path, feed_server: FeedServer)
     assert not (tmp_path / "output" / "feed.atom").exists()  # nothing published from a ghost
 
 
+@pytest.mark.timers
 def test_service_stops_when_its_database_is_removed(
     tmp_path: Path, feed_server: FeedServer
 ) -> None:

@@ -139,6 +139,7 @@ def test_nothing_outside_the_folder_and_no_hidden_files(served: str) -> None:
         assert b"outside" not in response.content
 
 
+@pytest.mark.timers
 def test_healthz_and_metrics(served: str, tmp_path: Path) -> None:
     health = requests.get(f"{served}/healthz", timeout=5)
     assert health.status_code == 200

@@ -19,7 +19,8 @@ from tests.conftest import run_cli
 from tests.feeds import rfc822, rss
 from tests.feedserver import FeedServer, Route
 
-pytestmark = pytest.mark.clock  # dated on the real clock: also run a year ahead
+# Dated on the real clock, but the service's timers cannot run under faketime.
+pytestmark = [pytest.mark.clock, pytest.mark.timers]
 
 RUN_FOR = 16.0  # seconds of service time
 
