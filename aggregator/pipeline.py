@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from urllib.parse import urljoin
 
@@ -41,9 +42,8 @@ from aggregator.records import (
 from aggregator.rules import boosts, is_wanted
 from aggregator.scheduler import due_feeds
 from aggregator.score import score_story
-from aggregator.signature import signature
 from aggregator.store import Store
-from aggregator.stories import Point, assign_stories, changed_links, group_stories, related_stories
+from aggregator.stories import assign_stories, changed_links, group_stories, related_stories
 from aggregator.stories.vectors import encode
 from aggregator.websub import ping_hub
 
@@ -203,28 +203,12 @@ def group_new_entries(config: Config, store: Store, now: datetime) -> int:
     vectors of the entries around the new ones (the dedupe window on either side) plus
     any older entry that shares a canonical URL with them: the cost grows with the window,
     never with the size of the store."""
-    entries = store.unassigned_entries()
-    if not entries:
+    pending = store.unassigned_points()
+    if not pending:
         return 0
-    vectors = dict(
-        zip(
-            [e.id for e in entries],
-            encode([(e.title, e.text, e.signature or signature(e.title, e.text)) for e in entries]),
-            strict=True,
-        )
-    )
-    new = [
-        Point(
-            id=e.id,
-            story_id=None,
-            source_url=e.source_url,
-            key=e.key,
-            canonical_url=e.canonical_url,
-            published=e.published,
-            vector=vectors[e.id],
-        )
-        for e in entries
-    ]
+    packed = encode([(text, "", sig) for _, text, sig in pending])
+    vectors = {p.id: v for (p, _, _), v in zip(pending, packed, strict=True)}
+    new = [replace(p, vector=vectors[p.id]) for p, _, _ in pending]
     window = config.dedupe.window
     known = store.story_points(
         since=min(p.published for p in new) - window, until=max(p.published for p in new) + window

@@ -11,14 +11,14 @@ from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from aggregator.signature import signature
 from aggregator.store.models import EntryRow, SourceRow, StoryRow
 from aggregator.store.rows import CHUNK
 from aggregator.stories.grouping import Decision, Point
-from aggregator.stories.vectors import current, encode
+from aggregator.stories.vectors import LEAD, current, encode
 
 _COLUMNS = (
     EntryRow.id,
@@ -33,6 +33,39 @@ _COLUMNS = (
 
 class Points:
     _session: sessionmaker[Session]
+
+    def unassigned_points(self) -> list[tuple[Point, str, str]]:
+        """Entries not yet in a story (what the last polls brought), each with the text its
+        meaning is read from (headline and lead) and its signature; their vectors are
+        not made yet (empty)."""
+        query = (
+            select(
+                *_COLUMNS[:6],
+                EntryRow.title,
+                func.substr(EntryRow.text, 1, LEAD),
+                EntryRow.signature,
+            )
+            .join(SourceRow, EntryRow.source_id == SourceRow.id)
+            .where(EntryRow.story_id.is_(None))
+        )
+        with self._session() as session:
+            rows = session.execute(query).all()
+        return [
+            (
+                Point(
+                    id=r[0],
+                    story_id=None,
+                    source_url=r[2],
+                    key=r[3],
+                    canonical_url=r[4],
+                    published=r[5],
+                    vector=b"",
+                ),
+                f"{r[6]} {r[7]}",
+                r[8] if r[8] is not None else signature(r[6], r[7]),
+            )
+            for r in rows
+        ]
 
     def story_points(self, *, since: datetime, until: datetime) -> tuple[Point, ...]:
         """Entries already in a story and published in [since, until]."""
@@ -115,16 +148,25 @@ class Points:
             fresh = [{"id": s, "created": now} for s in story_ids if s not in known]
             if fresh:
                 session.execute(insert(StoryRow), fresh)
-            # ORM bulk UPDATE by primary key: one executemany, not a statement per row.
-            session.execute(
-                update(EntryRow),
+            statement = (
+                update(EntryRow)
+                .where(EntryRow.id == bindparam("entry"))
+                .values(
+                    story_id=bindparam("story"),
+                    story_similarity=bindparam("similarity"),
+                    story_reason=bindparam("reason"),
+                    vector=bindparam("packed"),
+                )
+            )
+            session.connection().execute(  # Core executemany: no ORM objects per row
+                statement,
                 [
                     {
-                        "id": entry_id,
-                        "story_id": d.story_id,
-                        "story_similarity": d.similarity,
-                        "story_reason": d.reason,
-                        "vector": vectors.get(entry_id),
+                        "entry": entry_id,
+                        "story": d.story_id,
+                        "similarity": d.similarity,
+                        "reason": d.reason,
+                        "packed": vectors.get(entry_id),
                     }
                     for entry_id, d in decisions.items()
                 ],

@@ -30,20 +30,21 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy import sparse
 
 from aggregator.records import DedupeSettings
-from aggregator.stories.vectors import unpack
+from aggregator.stories.vectors import unpack_all
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 DAY = 86400.0
-BLOCK = 2048  # new entries per sparse product (bounds its memory)
+BLOCK = 512  # new entries per sparse product (bounds its memory)
 SHRINK = 100  # entries (see `centred`)
+STORIES = 8  # candidate stories compared in full per entry (those of the closest entries)
 NAMES_PENALTY = 0.3  # taken off when names or numbers disagree
 
 
@@ -78,16 +79,18 @@ def story_id_for(source_url: str, key: str) -> str:
     return hashlib.sha256(f"{source_url}\n{key}".encode()).hexdigest()[:20]
 
 
-def centred(rows: NDArray[np.float32]) -> NDArray[np.float32]:
+def centred(rows: NDArray[np.floating[Any]]) -> NDArray[np.float32]:
     """Embeddings less their mean, at unit length: every text of a window shares a common
     direction (its language, its genre), and two texts that share only that are not alike.
     Without it, made-up words of one vocabulary all look alike (cosine near 0.9). The mean
     of a small window is shrunk towards zero (`SHRINK`): it says little about the
     language, and two entries less their own mean would point apart."""
     n = len(rows)
-    rows = rows - rows.mean(axis=0) * (n / (n + SHRINK))
+    rows = rows.astype(np.float32)
+    rows -= rows.mean(axis=0) * (n / (n + SHRINK))
     norms = np.linalg.norm(rows, axis=1, keepdims=True)
-    return (rows / np.where(norms > 0, norms, 1.0)).astype(np.float32)
+    rows /= np.where(norms > 0, norms, 1.0)
+    return rows
 
 
 class Space:
@@ -95,13 +98,11 @@ class Space:
     canonical order."""
 
     def __init__(self, points: Sequence[Point], settings: DedupeSettings) -> None:
-        vectors = [unpack(p.vector) for p in points]
+        vectors = unpack_all([p.vector for p in points])
         n = len(points)
-        self.semantic = centred(np.vstack([v.semantic for v in vectors]))
-        lengths = np.array([len(v.terms) for v in vectors])
-        terms = np.concatenate([v.terms for v in vectors])
-        weights = np.concatenate([v.weights for v in vectors])
-        rows = np.repeat(np.arange(n), lengths)
+        self.semantic = centred(vectors.semantic)
+        terms, weights = vectors.terms, vectors.weights
+        rows = np.repeat(np.arange(n), vectors.lengths)
         vocabulary, cols = np.unique(terms, return_inverse=True)
         df = np.bincount(cols, minlength=len(vocabulary))
         self.idf = np.log((1.0 + n) / (1.0 + df)) + 1.0
@@ -116,9 +117,9 @@ class Space:
         self.searchable = df <= limit
         self.vocabulary, self.df = vocabulary, df
         self.name_limit = max(20, int(settings.common_fraction * n))
-        self.entities = [(v.names, v.numbers) for v in vectors]
+        self.entities = vectors.entities
         self.times = np.array([p.published.timestamp() for p in points])
-        self.headline_only = np.array([v.headline_only for v in vectors], bool)
+        self.headline_only = vectors.headline_only
 
     def row(self, i: int) -> tuple[NDArray[np.int32], NDArray[np.float32]]:
         lex = self.lexical
@@ -172,8 +173,11 @@ class Space:
                 cols, vals = cols[near], vals[near]
                 if len(cols) > settings.max_candidates:
                     top = np.argpartition(-vals, settings.max_candidates)
-                    cols = cols[top[: settings.max_candidates]]
-                found[int(i)] = cols.astype(np.int64)
+                    cols, vals = (
+                        cols[top[: settings.max_candidates]],
+                        vals[top[: settings.max_candidates]],
+                    )
+                found[int(i)] = cols[np.argsort(-vals, kind="stable")].astype(np.int64)
         return found
 
     def _rarest(
@@ -201,7 +205,7 @@ class Stories:
         self.space = space
         self.ids: list[str] = []
         self.index: dict[str, int] = {}
-        self.semantic = np.zeros((64, space.semantic.shape[1]), np.float32)
+        self.semantic = np.zeros(space.semantic.shape, np.float32)  # at most a story each
         self.count: list[int] = []
         self.time: list[float] = []
         self.sources: list[set[str]] = []
@@ -215,8 +219,6 @@ class Stories:
         if s is None:
             s = self.index[story_id] = len(self.ids)
             self.ids.append(story_id)
-            if s == len(self.semantic):
-                self.semantic = np.vstack([self.semantic, np.zeros_like(self.semantic)])
             self.count.append(0)
             self.time.append(0.0)
             self.sources.append(set())
@@ -305,20 +307,21 @@ def _decide(
     cols, vals = space.row(i)
     words = list(zip(cols.tolist(), vals.tolist(), strict=True))
     semantic = space.semantic[i]
-    candidates = sorted(set(story_of[near].tolist()), key=lambda s: stories.ids[s])
+    # The stories of the closest entries, closest first, at most STORIES of them.
+    candidates = list(dict.fromkeys(story_of[near].tolist()))[:STORIES]
+    candidates.sort(key=lambda s: stories.ids[s])
     names, numbers = space.names(i)
     name_columns = space.columns(names)
-    disagree = {}
-    for s in candidates:
+
+    def disagree(s: int) -> bool:
         if space.headline_only[i]:
-            disagree[s] = False
-            continue
+            return False
         seen = stories.lexical(s)
-        found = sum(c in seen for c in name_columns)
         other = stories.numbers[s]
-        disagree[s] = 2 * found < len(name_columns) or bool(
+        return 2 * sum(c in seen for c in name_columns) < len(name_columns) or bool(
             numbers and other and not numbers & other
         )
+
     meanings = stories.semantic[candidates] @ semantic
     best: tuple[float, int, str] | None = None
     for s, meaning_sum in zip(candidates, meanings.tolist(), strict=True):
@@ -328,17 +331,20 @@ def _decide(
         meaning = meaning_sum / n
         average = w * meaning + (1 - w) * lexical
         gap = abs(space.times[i] - stories.time[s] / n) / DAY
-        adjusted = average - settings.time_penalty * min(gap, 1.0) - NAMES_PENALTY * disagree[s]
+        adjusted = average - settings.time_penalty * min(gap, 1.0)
         if p.source_url in stories.sources[s]:
             needed, which = settings.same_source_threshold, "same-source threshold"
         elif space.headline_only[i] or stories.headline_only[s]:
             needed, which = settings.headline_threshold, "headline threshold"
         else:
             needed, which = settings.threshold, "threshold"
+        differ = adjusted >= needed and disagree(s)
+        adjusted -= NAMES_PENALTY * differ
         if adjusted >= needed and (best is None or adjusted > best[0]):
             reason = (
                 f"average similarity {adjusted:.2f} to {n} member(s) >= {which} {needed:.2f}"
-                f" (words {lexical:.2f}, meaning {meaning:.2f}, {24 * gap:.0f}h from its mean time)"
+                f" (words {lexical:.2f}, meaning {meaning:.2f}, {24 * gap:.0f}h from its mean time"
+                f"{', names or figures differ' if differ else ''})"
             )
             best = (adjusted, s, reason)
     if best is None:

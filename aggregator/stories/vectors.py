@@ -16,7 +16,6 @@ import functools
 import math
 import struct
 import zlib
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +29,7 @@ if TYPE_CHECKING:
     from numpy.typing import NDArray
 
 DIM = 256
-LEAD = 300
+LEAD = 150
 _HEADER = struct.Struct("<BBHHHH")  # version, flags, dimensions, terms, names, numbers
 _VERSION = 2
 _HEADLINE_ONLY = 1
@@ -67,47 +66,39 @@ def semantic(texts: Sequence[str]) -> NDArray[np.float32]:
     return np.nan_to_num(rows)
 
 
-def term_weights(signature: str) -> dict[str, float]:
-    """Headline words count twice as much as body words; repeats add up sublinearly.
-    Names and numbers (`e:`) are already among the headline's words."""
-    counts: Counter[str] = Counter()
-    for token in signature.split():
-        if token.startswith(ENTITY_PREFIX):
-            continue
-        if token.startswith(TITLE_PREFIX):
-            counts[token[len(TITLE_PREFIX) :]] += 2
-        else:
-            counts[token] += 1
-    return {t: 1.0 + math.log(c) for t, c in counts.items()}
-
-
-def headline_only(signature: str) -> bool:
-    return all(t.startswith((TITLE_PREFIX, ENTITY_PREFIX)) for t in signature.split())
-
-
 @functools.lru_cache(maxsize=1 << 17)
 def term_hash(term: str) -> int:
     return zlib.crc32(term.encode())
 
 
-def pack(semantic_row: NDArray[np.float32], signature: str) -> bytes:
-    weights = term_weights(signature)
+def pack(semantic_row: bytes, signature: str) -> bytes:
+    """One entry's vector: `semantic_row` is its embedding as float16 bytes."""
+    counts: dict[str, int] = {}
+    entities: list[str] = []
+    body = False
+    for token in signature.split():
+        if token.startswith(ENTITY_PREFIX):
+            entities.append(token[len(ENTITY_PREFIX) :])
+            continue
+        if token.startswith(TITLE_PREFIX):  # headline words count twice
+            token, weight = token[len(TITLE_PREFIX) :], 2
+        else:
+            body, weight = True, 1
+        counts[token] = counts.get(token, 0) + weight
     hashed: dict[int, float] = {}
-    for term, weight in weights.items():  # a rare collision adds the two weights
+    for term, count in counts.items():  # sublinear; a rare collision adds the two
         h = term_hash(term)
-        hashed[h] = hashed.get(h, 0.0) + weight
+        hashed[h] = hashed.get(h, 0.0) + 1.0 + math.log(count)
     terms = sorted(hashed)
-    flags = _HEADLINE_ONLY if headline_only(signature) else 0
-    entities = [t[len(ENTITY_PREFIX) :] for t in signature.split() if t.startswith(ENTITY_PREFIX)]
     numbers = sorted({term_hash(t) for t in entities if any(c.isdigit() for c in t)})
     names = sorted({term_hash(t) for t in entities} - set(numbers))
+    n, m = len(terms), len(names) + len(numbers)
+    flags = 0 if body else _HEADLINE_ONLY
     return b"".join(
         [
-            _HEADER.pack(_VERSION, flags, len(semantic_row), len(terms), len(names), len(numbers)),
-            np.asarray(semantic_row, np.float16).tobytes(),
-            np.asarray(terms, np.uint32).tobytes(),
-            np.asarray([hashed[t] for t in terms], np.float16).tobytes(),
-            np.asarray(names + numbers, np.uint32).tobytes(),
+            _HEADER.pack(_VERSION, flags, len(semantic_row) // 2, n, len(names), len(numbers)),
+            semantic_row,
+            struct.pack(f"<{n}I{n}e{m}I", *terms, *(hashed[t] for t in terms), *names, *numbers),
         ]
     )
 
@@ -115,7 +106,9 @@ def pack(semantic_row: NDArray[np.float32], signature: str) -> bytes:
 def encode(entries: Sequence[tuple[str, str, str]]) -> list[bytes]:
     """(headline, text, signature) -> their packed vectors."""
     rows = semantic([f"{title} {text[:LEAD]}".strip() for title, text, _ in entries])
-    return [pack(row, sig) for row, (_, _, sig) in zip(rows, entries, strict=True)]
+    halves = rows.astype(np.float16).tobytes()
+    size = 2 * rows.shape[1]
+    return [pack(halves[k * size : (k + 1) * size], sig) for k, (_, _, sig) in enumerate(entries)]
 
 
 def current(blob: bytes | None) -> bool:
@@ -142,4 +135,44 @@ def unpack(blob: bytes) -> Vector:
         bool(flags & _HEADLINE_ONLY),
         frozenset(entities[:n_names]),
         frozenset(entities[n_names:]),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Vectors:
+    """Many entries' views, unpacked into flat arrays (row k: entry k)."""
+
+    semantic: NDArray[np.float16]  # n x DIM
+    lengths: NDArray[np.int64]  # each entry's number of terms
+    terms: NDArray[np.uint32]  # all entries' terms, entry after entry
+    weights: NDArray[np.float32]
+    headline_only: NDArray[np.bool_]
+    entities: list[tuple[frozenset[int], frozenset[int]]]  # (names, numbers)
+
+
+def unpack_all(blobs: Sequence[bytes]) -> Vectors:
+    """`unpack` for a whole window at once, without an object per entry: the semantic
+    rows stay float16 in one matrix."""
+    at = _HEADER.size
+    heads = [_HEADER.unpack_from(b) for b in blobs]
+    for version, _, dim, _, _, _ in heads:
+        if version != _VERSION or dim != DIM:
+            raise ValueError(f"unknown vector layout {version}/{dim}")
+    end = at + 2 * DIM
+    semantic = np.frombuffer(b"".join(b[at:end] for b in blobs), np.float16)
+    terms = b"".join(b[end : end + 4 * h[3]] for b, h in zip(blobs, heads, strict=True))
+    weights = b"".join(
+        b[end + 4 * h[3] : end + 6 * h[3]] for b, h in zip(blobs, heads, strict=True)
+    )
+    entities = []
+    for b, (_, _, _, n, names, numbers) in zip(blobs, heads, strict=True):
+        found = struct.unpack_from(f"<{names + numbers}I", b, end + 6 * n)
+        entities.append((frozenset(found[:names]), frozenset(found[names:])))
+    return Vectors(
+        semantic=semantic.reshape(len(blobs), DIM),
+        lengths=np.array([h[3] for h in heads], np.int64),
+        terms=np.frombuffer(terms, np.uint32),
+        weights=np.frombuffer(weights, np.float16).astype(np.float32),
+        headline_only=np.array([bool(h[1] & _HEADLINE_ONLY) for h in heads], bool),
+        entities=entities,
     )
