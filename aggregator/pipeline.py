@@ -7,10 +7,12 @@ A FeedError stays with its feed: it is recorded on the source and the run goes o
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
+from pathlib import Path
 from urllib.parse import urljoin
 
 from aggregator.archive import page_name, render_page, split_entries, week_of
@@ -74,12 +76,49 @@ def run_once(
         reports = poll_feeds(due, states, store, fetcher, now, config, progress=progress)
     if not publish:
         return RunReport(feeds=reports)
+    stamp = publish_stamp(config, store)
+    kept = kept_outputs(config.output_dir, stamp, now)
+    if kept is not None:  # nothing changed since a recent publish: the outputs stand
+        count, at = kept
+        note: str | None = f"nothing new since the last publish ({at:%H:%M} UTC): outputs kept"
+        report = RunReport(feeds=reports, published=count, note=note)
+        report_health(config, store, now, report, collect_health(config, store, now))
+        return report
     published = process_and_publish(config, store, now)
+    made = publish_stamp(config, store)  # after grouping, which the stamp counts
+    write_atomic(config.output_dir / STAMP, f"{made} {len(published)} {now.isoformat()}\n".encode())
     health = collect_health(config, store, now)
     note = None if published else why_nothing_published(health, config.publish.window, now)
     report = RunReport(feeds=reports, published=len(published), note=note)
     report_health(config, store, now, report, health)
     return report
+
+
+STAMP = ".published"  # in the output folder: what the outputs were made from, and when
+KEEP_FOR = timedelta(hours=1)  # outputs of unchanged data are remade after this (scores age)
+
+
+def publish_stamp(config: Config, store: Store) -> str:
+    """What the outputs are made from: the configuration and the store's entries (their
+    count, newest id, and latest change). Equal stamps make equal outputs, but for time."""
+    digest = hashlib.sha256(repr(config).encode())
+    digest.update(repr(store.fingerprint()).encode())
+    return digest.hexdigest()
+
+
+def kept_outputs(output: Path, stamp: str, now: datetime) -> tuple[int, datetime] | None:
+    """(stories published, when) if the outputs were made from `stamp` less than
+    KEEP_FOR ago and are all still there; else None (publish again)."""
+    try:
+        made, count, at = (output / STAMP).read_text().split()
+        when = datetime.fromisoformat(at)
+    except (OSError, ValueError):
+        return None
+    if made != stamp or not timedelta(0) <= now - when < KEEP_FOR:
+        return None
+    if not (output / FEED_FILE).exists():
+        return None
+    return int(count), when
 
 
 def collect_health(config: Config, store: Store, now: datetime) -> list[SourceHealth]:

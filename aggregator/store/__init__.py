@@ -28,6 +28,7 @@ from aggregator.store.points import Points
 from aggregator.store.retention import Pruned, Retention, pruned_keys
 from aggregator.store.rows import (
     CHUNK,
+    SourceOf,
     churned_rows,
     iso,
     loses,
@@ -239,14 +240,17 @@ class Store(Retention, Claims, Counts, Points):
             return tuple(session.scalars(select(StoryRow.id).order_by(StoryRow.id)))
 
     def _entries(self, *conditions: Any) -> tuple[StoredEntry, ...]:
+        """Entries as records, read as plain rows (no ORM object per row: a window of tens
+        of thousands of entries loads several times faster)."""
+        source = (SourceRow.url, SourceRow.name, SourceRow.weight, SourceRow.tags)
         query = (
-            select(EntryRow, SourceRow)
+            select(*EntryRow.__table__.c, *(c.label(f"source_{c.key}") for c in source))
             .join(SourceRow, EntryRow.source_id == SourceRow.id)
             .where(*conditions)
             .order_by(EntryRow.published, EntryRow.id)
         )
         with self._session() as session:
-            return tuple(to_stored(e, s) for e, s in session.execute(query))
+            return tuple(to_stored(row, SourceOf(row)) for row in session.execute(query))
 
     def save_scores(self, scores: Mapping[str, Score], *, now: datetime) -> None:
         if not scores:

@@ -78,3 +78,16 @@ class Counts:
         )
         with self._session() as session:
             return {row[0]: row[1] for row in session.execute(query)}
+
+    def fingerprint(self) -> tuple[object, ...]:
+        """Changes whenever an entry is added, edited, grouped or dropped: their count, the
+        newest id, the latest edit and first-seen times, and how many are in stories."""
+        query = select(
+            func.count(EntryRow.id),
+            func.max(EntryRow.id),
+            func.max(EntryRow.updated),
+            func.max(EntryRow.first_seen),
+            func.count(EntryRow.story_id),
+        )
+        with self._session() as session:
+            return tuple(session.execute(query).one())

@@ -135,7 +135,15 @@ def loses(row: EntryRow, item: Item) -> bool:
     return shorter or len(item.tags) < len(row.tags or ())
 
 
-def to_stored(entry: EntryRow, source: SourceRow) -> StoredEntry:
+class SourceOf:
+    """A source's columns on a plain row of entries read with their source (`source_*`)."""
+
+    def __init__(self, row: Any) -> None:
+        self.url, self.name = row.source_url, row.source_name
+        self.weight, self.tags = row.source_weight, row.source_tags
+
+
+def to_stored(entry: EntryRow | Any, source: SourceRow | SourceOf) -> StoredEntry:
     return StoredEntry(
         id=entry.id,
         source_url=source.url,

@@ -310,3 +310,24 @@ def test_export_entries_filters_and_text(tmp_path, feed_server):
     assert blog["summary"] == "<p>A <b>bold</b> claim.</p>"
     assert blog["content"] is None
     assert blog["text"] == "A bold claim."
+
+
+def test_a_run_with_nothing_new_keeps_the_outputs_and_a_change_remakes_them(tmp_path, feed_server):
+    """A cron run that brings nothing new leaves the outputs as they are (their stamp
+    says what they were made from); a new entry, or an edit of feeds.yaml, remakes them."""
+    feed_server.routes["/wire.xml"] = Route(body=wire_feed())
+    config = write_config(tmp_path, feed_server, "/wire.xml")
+    first = run_cli("run", "--once", cwd=tmp_path)
+    assert "2 stories published" in first.stdout, first.stdout
+    feed = tmp_path / "output" / "feed.atom"
+    made = feed.read_bytes(), feed.stat().st_mtime_ns
+    again = run_cli("run", "--once", "--all", cwd=tmp_path)
+    assert "nothing new since the last publish" in again.stdout, again.stdout
+    assert "2 stories published" in again.stdout
+    assert (feed.read_bytes(), feed.stat().st_mtime_ns) == made
+    feed_server.routes["/wire.xml"] = Route(body=wire_feed("Helix releases Aurora, updated"))
+    edited = run_cli("run", "--once", "--all", cwd=tmp_path)
+    assert "nothing new" not in edited.stdout and b"updated" in feed.read_bytes()
+    config.write_text(config.read_text().replace("feeds:", "publish: {max_items: 1}\nfeeds:"))
+    fewer = run_cli("run", "--once", cwd=tmp_path)
+    assert "1 stories published" in fewer.stdout, fewer.stdout
