@@ -58,7 +58,9 @@ def test_under_cron_the_default_is_quiet(tmp_path: Path, feed_server: FeedServer
         text=True,
         timeout=60,
     )
-    assert len(verbose.stdout.splitlines()) == 8
+    # Every source and the summary; and, nothing being new, that the outputs were kept.
+    assert len(verbose.stdout.splitlines()) == 9
+    assert verbose.stdout.endswith("outputs kept\n")
 
 
 def test_json_logs(tmp_path: Path, feed_server: FeedServer) -> None:
