@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 DAY = 86400.0
 BLOCK = 512  # new entries per sparse product (bounds its memory)
 SHRINK = 100  # entries (see `centred`)
-STORIES = 8  # candidate stories compared in full per entry (those of the closest entries)
+STORIES = 12  # candidate stories compared in full per entry (those of the closest entries)
 NAMES_PENALTY = 0.3  # taken off when names or numbers disagree
 
 
