@@ -45,7 +45,7 @@ from aggregator.rules import boosts, is_wanted
 from aggregator.scheduler import due_feeds
 from aggregator.score import score_story
 from aggregator.store import Store
-from aggregator.stories import assign_stories, changed_links, group_stories, related_stories
+from aggregator.stories import assign_stories, group_stories, related_stories
 from aggregator.stories.vectors import encode
 from aggregator.websub import ping_hub
 
@@ -177,7 +177,6 @@ def process_and_publish(config: Config, store: Store, now: datetime) -> tuple[Sc
     wanted = {s.id for picked in chosen.values() for s in picked}
     by_id = {s.id: s for s in stories}
     found = related_stories(stories, wanted, config.publish.related, config.dedupe)
-    store.save_related(changed_links(found, stories, store.related_links(wanted)))
     related = {i: tuple(o for o, _ in links) for i, links in found.items()}
     scored = {
         s.id: ScoredStory(
@@ -245,9 +244,9 @@ def group_new_entries(config: Config, store: Store, now: datetime) -> int:
     pending = store.unassigned_points()
     if not pending:
         return 0
-    packed = encode([(text, "", sig) for _, text, sig in pending])
-    vectors = {p.id: v for (p, _, _), v in zip(pending, packed, strict=True)}
-    new = [replace(p, vector=vectors[p.id]) for p, _, _ in pending]
+    packed = encode([source for _, source in pending])
+    vectors = {p.id: v for (p, _), v in zip(pending, packed, strict=True)}
+    new = [replace(p, vector=vectors[p.id]) for p, _ in pending]
     window = config.dedupe.window
     known = store.story_points(
         since=min(p.published for p in new) - window, until=max(p.published for p in new) + window

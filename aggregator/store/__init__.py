@@ -38,7 +38,6 @@ from aggregator.store.rows import (
     update_entry,
     write_states,
 )
-from aggregator.stories.related import Neighbours
 
 __all__ = ["HEAD", "Pruned", "Store"]
 
@@ -266,33 +265,6 @@ class Store(Retention, Claims, Counts, Points):
                         "scored_at": now,
                     }
                     for story_id, score in scores.items()
-                ],
-            )
-
-    def related_links(self, story_ids: Iterable[str]) -> dict[str, Neighbours]:
-        wanted = sorted(set(story_ids))
-        found: dict[str, Neighbours] = {}
-        with self._session() as session:
-            for start in range(0, len(wanted), CHUNK):
-                query = select(StoryRow.id, StoryRow.related_key, StoryRow.related).where(
-                    StoryRow.id.in_(wanted[start : start + CHUNK]),
-                    StoryRow.related_key.is_not(None),
-                )
-                for story_id, key, links in session.execute(query):
-                    found[story_id] = Neighbours(
-                        key=key, links=tuple((str(o), float(s)) for o, s in links or ())
-                    )
-        return found
-
-    def save_related(self, neighbours: Mapping[str, Neighbours]) -> None:
-        if not neighbours:
-            return
-        with self._session.begin() as session:
-            session.execute(
-                update(StoryRow),
-                [
-                    {"id": story_id, "related_key": n.key, "related": [list(x) for x in n.links]}
-                    for story_id, n in neighbours.items()
                 ],
             )
 

@@ -34,10 +34,10 @@ _COLUMNS = (
 class Points:
     _session: sessionmaker[Session]
 
-    def unassigned_points(self) -> list[tuple[Point, str, str]]:
-        """Entries not yet in a story (what the last polls brought), each with the text its
-        meaning is read from (headline and lead) and its signature; their vectors are
-        not made yet (empty)."""
+    def unassigned_points(self) -> list[tuple[Point, tuple[str, str, str]]]:
+        """Entries not yet in a story (what the last polls brought), each with what its
+        vector is made from (headline, lead, signature: `vectors.encode`'s input); their
+        vectors are not made yet (empty)."""
         query = (
             select(
                 *_COLUMNS[:6],
@@ -61,8 +61,7 @@ class Points:
                     published=r[5],
                     vector=b"",
                 ),
-                f"{r[6]} {r[7]}",
-                r[8] if r[8] is not None else signature(r[6], r[7]),
+                (r[6], r[7], r[8] if r[8] is not None else signature(r[6], r[7])),
             )
             for r in rows
         ]

@@ -12,16 +12,14 @@ The pipeline (pipeline.py) loads the window from the store and writes the decisi
 
 from aggregator.stories.grouping import Decision, Point, assign_stories, story_id_for
 from aggregator.stories.members import REPRESENTATIVE_KEYS, group_stories, pick_representative
-from aggregator.stories.related import Links, Neighbours, changed_links, related_stories
+from aggregator.stories.related import Links, related_stories
 
 __all__ = [
     "REPRESENTATIVE_KEYS",
     "Decision",
     "Links",
-    "Neighbours",
     "Point",
     "assign_stories",
-    "changed_links",
     "group_stories",
     "pick_representative",
     "related_stories",

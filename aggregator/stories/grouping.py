@@ -36,7 +36,7 @@ import numpy as np
 from scipy import sparse
 
 from aggregator.records import DedupeSettings
-from aggregator.stories.vectors import unpack_all
+from aggregator.stories.vectors import tfidf, unpack_all
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -101,18 +101,8 @@ class Space:
         vectors = unpack_all([p.vector for p in points])
         n = len(points)
         self.semantic = centred(vectors.semantic)
-        terms, weights = vectors.terms, vectors.weights
-        rows = np.repeat(np.arange(n), vectors.lengths)
-        vocabulary, cols = np.unique(terms, return_inverse=True)
-        df = np.bincount(cols, minlength=len(vocabulary))
+        self.lexical, vocabulary, df = tfidf(vectors)
         self.idf = np.log((1.0 + n) / (1.0 + df)) + 1.0
-        data = weights * self.idf[cols]
-        norms = np.sqrt(np.bincount(rows, data * data, minlength=n))
-        data = data / np.where(norms > 0, norms, 1.0)[rows]
-        self.lexical = sparse.csr_matrix(
-            (data.astype(np.float32), (rows, cols)), shape=(n, len(vocabulary))
-        )
-        self.lexical.sort_indices()
         limit = max(50, int(settings.common_fraction * n))
         self.searchable = df <= limit
         self.vocabulary, self.df = vocabulary, df
@@ -154,7 +144,7 @@ class Space:
         `rare_tokens` rarest searchable words, so postings stay short however large the
         window."""
         lex = self.lexical
-        keep = self.searchable[lex.indices] & (self.idf[lex.indices] > 0)
+        keep = self.searchable[lex.indices]
         pool = sparse.csr_matrix(
             (lex.data * keep, lex.indices.copy(), lex.indptr.copy()), shape=lex.shape
         )

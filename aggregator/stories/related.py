@@ -13,15 +13,14 @@ other stories. Ties break on story id.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy import sparse
 
 from aggregator.records import DedupeSettings, Story
-from aggregator.stories.vectors import unpack_all
+from aggregator.stories.vectors import tfidf, unpack_all
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -33,19 +32,6 @@ EXPAND = 20  # a story's closest stories, whose own similarities are added to it
 SEMANTIC_WEIGHT = 0.8  # related is about the topic, which is more meaning than words
 
 Links = tuple[tuple[str, float], ...]  # (other story id, similarity), best first
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Neighbours:
-    """A story's related stories, and the state of the story they were found for."""
-
-    key: str
-    links: Links
-
-
-def story_key(story: Story) -> str:
-    """Changes when what related stories are found from changes."""
-    return f"{story.representative.id}:{len(story.members)}:{','.join(story.tags)}"
 
 
 class Centroids:
@@ -60,13 +46,7 @@ class Centroids:
         membership = sparse.csr_matrix(
             (np.ones(n, np.float32), (owners, np.arange(n))), shape=(len(stories), n)
         )
-        entry = np.repeat(np.arange(n), vectors.lengths)
-        vocabulary, cols = np.unique(vectors.terms, return_inverse=True)
-        df = np.bincount(cols, minlength=len(vocabulary))
-        data = vectors.weights * (np.log((1.0 + n) / (1.0 + df)) + 1.0)[cols]
-        norms = np.sqrt(np.bincount(entry, data * data, minlength=n))
-        data = data / np.where(norms > 0, norms, 1.0)[entry]
-        lexical = sparse.csr_matrix((data, (entry, cols)), shape=(n, len(vocabulary)))
+        lexical, _, _ = tfidf(vectors)
         self.ids = [s.id for s in stories]
         self.index = {s.id: i for i, s in enumerate(stories)}
         self.count = np.maximum(np.asarray(membership.sum(axis=1)).ravel(), 1.0)
@@ -166,15 +146,3 @@ def _diverse(
         picked.append(best)
         left.remove(best)
     return tuple((space.ids[pool[k]], round(float(cosine[pool[k]]), 6)) for k in picked)
-
-
-def changed_links(
-    found: Mapping[str, Links], stories: Sequence[Story], previous: Mapping[str, Neighbours]
-) -> dict[str, Neighbours]:
-    """The stories whose links differ from those stored (to be saved)."""
-    keys = {s.id: story_key(s) for s in stories}
-    return {
-        i: Neighbours(key=keys[i], links=links)
-        for i, links in found.items()
-        if i not in previous or previous[i].links != links or previous[i].key != keys[i]
-    }

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+from scipy import sparse
 
 from aggregator.signature import ENTITY_PREFIX, TITLE_PREFIX
 
@@ -117,25 +118,11 @@ def current(blob: bytes | None) -> bool:
 
 
 def unpack(blob: bytes) -> Vector:
-    version, flags, dim, count, n_names, n_numbers = _HEADER.unpack_from(blob)
-    if version != _VERSION:
-        raise ValueError(f"unknown vector version {version}")
-    at = _HEADER.size
-    sem = np.frombuffer(blob, np.float16, dim, at).astype(np.float32)
-    at += 2 * dim
-    terms = np.frombuffer(blob, np.uint32, count, at)
-    at += 4 * count
-    weights = np.frombuffer(blob, np.float16, count, at).astype(np.float32)
-    at += 2 * count
-    entities = np.frombuffer(blob, np.uint32, n_names + n_numbers, at).tolist()
-    return Vector(
-        sem,
-        terms,
-        weights,
-        bool(flags & _HEADLINE_ONLY),
-        frozenset(entities[:n_names]),
-        frozenset(entities[n_names:]),
-    )
+    """One entry's views (`unpack_all` of one)."""
+    one = unpack_all([blob])
+    names, numbers = one.entities[0]
+    semantic = one.semantic[0].astype(np.float32)
+    return Vector(semantic, one.terms, one.weights, bool(one.headline_only[0]), names, numbers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,3 +163,18 @@ def unpack_all(blobs: Sequence[bytes]) -> Vectors:
         headline_only=np.array([bool(h[1] & _HEADLINE_ONLY) for h in heads], bool),
         entities=entities,
     )
+
+
+def tfidf(vectors: Vectors) -> tuple[sparse.csr_matrix, NDArray[np.uint32], NDArray[np.int64]]:
+    """The lexical view of many entries: unit rows of sublinear term weights times the
+    IDF of these entries; with the vocabulary (sorted hashes) and each term's df."""
+    n = len(vectors.lengths)
+    rows = np.repeat(np.arange(n), vectors.lengths)
+    vocabulary, cols = np.unique(vectors.terms, return_inverse=True)
+    df = np.bincount(cols, minlength=len(vocabulary))
+    data = vectors.weights * (np.log((1.0 + n) / (1.0 + df)) + 1.0)[cols]
+    norms = np.sqrt(np.bincount(rows, data * data, minlength=n))
+    data = data / np.where(norms > 0, norms, 1.0)[rows]
+    matrix = sparse.csr_matrix((data.astype(np.float32), (rows, cols)), shape=(n, len(vocabulary)))
+    matrix.sort_indices()
+    return matrix, vocabulary, df
