@@ -110,6 +110,7 @@ class Space:
         self.entities = vectors.entities
         self.times = np.array([p.published.timestamp() for p in points])
         self.headline_only = vectors.headline_only
+        self._scratch = np.zeros(self.lexical.shape[1], np.float32)  # one row, dense
 
     def row(self, i: int) -> tuple[NDArray[np.int32], NDArray[np.float32]]:
         lex = self.lexical
@@ -151,38 +152,67 @@ class Space:
         pool.eliminate_zeros()
         pool_t = pool.T.tocsr()
         window = settings.window.total_seconds()
+        limit = settings.max_candidates
         found: dict[int, NDArray[np.int64]] = {}
         for start in range(0, len(positions), BLOCK):
             block = positions[start : start + BLOCK]
-            query = self._rarest(pool, block, settings.rare_tokens)
-            product = (query @ pool_t).tocsr()
-            for r, i in enumerate(block):
-                a, b = product.indptr[r], product.indptr[r + 1]
-                cols, vals = product.indices[a:b], product.data[a:b]
-                near = (cols < i) & (np.abs(self.times[cols] - self.times[i]) <= window)
-                cols, vals = cols[near], vals[near]
-                if len(cols) > settings.max_candidates:
-                    top = np.argpartition(-vals, settings.max_candidates)
-                    cols, vals = (
-                        cols[top[: settings.max_candidates]],
-                        vals[top[: settings.max_candidates]],
-                    )
-                found[int(i)] = cols[np.argsort(-vals, kind="stable")].astype(np.int64)
+            product = (self._rarest(pool, block, settings.rare_tokens) @ pool_t).tocsr()
+            rows = np.repeat(np.arange(len(block)), np.diff(product.indptr))
+            cols, vals, queries = product.indices, product.data, block[rows]
+            near = (cols < queries) & (np.abs(self.times[cols] - self.times[queries]) <= window)
+            rows, cols, vals = rows[near], cols[near].astype(np.int64), vals[near]
+            bounds = np.searchsorted(rows, np.arange(len(block) + 1))
+            for r, i in enumerate(block.tolist()):
+                c, v = cols[bounds[r] : bounds[r + 1]], vals[bounds[r] : bounds[r + 1]]
+                if len(c) > limit:
+                    top = np.argpartition(-v, limit)[:limit]
+                    c, v = c[top], v[top]
+                found[i] = c[np.lexsort((c, -v))]  # closest first
         return found
 
     def _rarest(
         self, pool: sparse.csr_matrix, block: NDArray[np.int64], keep: int
     ) -> sparse.csr_matrix:
+        """The block's rows of `pool` with all but each row's `keep` words of highest IDF
+        zeroed."""
         sub = pool[block]
-        indptr, indices, data = sub.indptr, sub.indices, sub.data.copy()
-        for r in range(len(block)):
-            a, b = indptr[r], indptr[r + 1]
-            if b - a > keep:  # zero all but the `keep` words of highest IDF
-                order = np.argsort(-self.idf[indices[a:b]], kind="stable")
-                data[a + order[keep:]] = 0.0
-        query = sparse.csr_matrix((data, indices.copy(), indptr.copy()), shape=sub.shape)
+        rows = np.repeat(np.arange(len(block)), np.diff(sub.indptr))
+        order = np.lexsort((-self.idf[sub.indices], rows))  # stable within a row
+        rank = np.empty(len(order), np.int64)
+        rank[order] = np.arange(len(order)) - sub.indptr[rows[order]]
+        query = sparse.csr_matrix(
+            (sub.data * (rank < keep), sub.indices.copy(), sub.indptr.copy()), shape=sub.shape
+        )
         query.eliminate_zeros()
         return query
+
+    def lexical_sums(
+        self,
+        i: int,
+        names: list[int],
+        members: NDArray[np.int64],
+        labels: NDArray[np.int64],
+        n: int,
+    ) -> tuple[NDArray[Any], NDArray[Any]]:
+        """Entry i's lexical dot product with each of `n` groups of members (`labels`
+        says each member's group), summed per group; and per group, how many of the
+        columns `names` occur in its members' words."""
+        lex = self.lexical
+        starts = lex.indptr[members]
+        lengths = lex.indptr[members + 1] - starts
+        at = np.repeat(starts - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+        cols, group = lex.indices[at], np.repeat(labels, lengths)
+        own, weights = self.row(i)
+        self._scratch[own] = weights
+        sums = np.bincount(group, self._scratch[cols] * lex.data[at], minlength=n)
+        self._scratch[own] = 0.0
+        if not names:
+            return sums, np.zeros(n, np.int64)
+        self._scratch[names] = 1.0
+        hit = self._scratch[cols] > 0
+        self._scratch[names] = 0.0
+        pairs = np.unique(group[hit] * lex.shape[1] + cols[hit])
+        return sums, np.bincount(pairs // lex.shape[1], minlength=n)
 
 
 Names = tuple[frozenset[int], frozenset[int]]  # (names, numbers), hashed
@@ -195,49 +225,31 @@ class Stories:
         self.space = space
         self.ids: list[str] = []
         self.index: dict[str, int] = {}
-        self.semantic = np.zeros(space.semantic.shape, np.float32)  # at most a story each
-        self.count: list[int] = []
-        self.time: list[float] = []
+        size = len(space.times)  # at most a story each
+        self.semantic = np.zeros(space.semantic.shape, np.float32)
+        self.count = np.zeros(size, np.int64)
+        self.time = np.zeros(size)
+        self.headline_only = np.zeros(size, bool)
         self.sources: list[set[str]] = []
-        self.headline_only: list[bool] = []
         self.numbers: list[set[int]] = []
         self.members: list[list[int]] = []
-        self.words: dict[int, dict[int, float]] = {}  # lexical sums, built when first needed
 
     def add(self, story_id: str, i: int, source_url: str) -> int:
         s = self.index.get(story_id)
         if s is None:
             s = self.index[story_id] = len(self.ids)
             self.ids.append(story_id)
-            self.count.append(0)
-            self.time.append(0.0)
             self.sources.append(set())
-            self.headline_only.append(False)
             self.numbers.append(set())
             self.members.append([])
         self.semantic[s] += self.space.semantic[i]
         self.count[s] += 1
-        self.time[s] += float(self.space.times[i])
+        self.time[s] += self.space.times[i]
+        self.headline_only[s] |= self.space.headline_only[i]
         self.sources[s].add(source_url)
-        self.headline_only[s] |= bool(self.space.headline_only[i])
         self.members[s].append(i)
         self.numbers[s] |= self.space.entities[i][1]
-        if s in self.words:
-            self._add_words(self.words[s], i)
         return s
-
-    def lexical(self, s: int) -> dict[int, float]:
-        if s not in self.words:
-            total: dict[int, float] = {}
-            for i in self.members[s]:
-                self._add_words(total, i)
-            self.words[s] = total
-        return self.words[s]
-
-    def _add_words(self, total: dict[int, float], i: int) -> None:
-        cols, vals = self.space.row(i)
-        for c, v in zip(cols.tolist(), vals.tolist(), strict=True):
-            total[c] = total.get(c, 0.0) + v
 
 
 def assign_stories(
@@ -289,64 +301,66 @@ def _decide(
     ids: Sequence[int],
 ) -> Decision:
     space = stories.space
-    if len(near) == 0:
-        return Decision(
-            story_id=story_id_for(p.source_url, p.key), similarity=0.0, reason="no similar story"
-        )
-    w = settings.semantic_weight
-    cols, vals = space.row(i)
-    words = list(zip(cols.tolist(), vals.tolist(), strict=True))
-    semantic = space.semantic[i]
     # The stories of the closest entries, closest first, at most STORIES of them.
     candidates = list(dict.fromkeys(story_of[near].tolist()))[:STORIES]
     candidates.sort(key=lambda s: stories.ids[s])
-    names, numbers = space.names(i)
-    name_columns = space.columns(names)
-
-    def disagree(s: int) -> bool:
-        if space.headline_only[i]:
-            return False
-        seen = stories.lexical(s)
-        other = stories.numbers[s]
-        return 2 * sum(c in seen for c in name_columns) < len(name_columns) or bool(
-            numbers and other and not numbers & other
+    if not candidates:
+        return Decision(
+            story_id=story_id_for(p.source_url, p.key), similarity=0.0, reason="no similar story"
         )
-
-    meanings = stories.semantic[candidates] @ semantic
+    chosen = np.array(candidates, np.int64)
+    members = [stories.members[s] for s in candidates]
+    sizes = stories.count[chosen]
+    names = space.columns(space.names(i)[0])
+    lexical_sums, names_seen = space.lexical_sums(
+        i,
+        names,
+        np.fromiter((m for group in members for m in group), np.int64, int(sizes.sum())),
+        np.repeat(np.arange(len(candidates)), sizes),
+        len(candidates),
+    )
+    lexicals = lexical_sums / sizes
+    meanings = (stories.semantic[chosen] @ space.semantic[i]) / sizes
+    w = settings.semantic_weight
+    gaps = np.abs(space.times[i] - stories.time[chosen] / sizes) / DAY
+    adjusted = w * meanings + (1 - w) * lexicals - settings.time_penalty * np.minimum(gaps, 1.0)
+    numbers = space.entities[i][1]
     best: tuple[float, int, str] | None = None
-    for s, meaning_sum in zip(candidates, meanings.tolist(), strict=True):
-        n = stories.count[s]
-        total = stories.lexical(s)
-        lexical = sum(v * total.get(c, 0.0) for c, v in words) / n
-        meaning = meaning_sum / n
-        average = w * meaning + (1 - w) * lexical
-        gap = abs(space.times[i] - stories.time[s] / n) / DAY
-        adjusted = average - settings.time_penalty * min(gap, 1.0)
+    for k, s in enumerate(candidates):
         if p.source_url in stories.sources[s]:
             needed, which = settings.same_source_threshold, "same-source threshold"
         elif space.headline_only[i] or stories.headline_only[s]:
             needed, which = settings.headline_threshold, "headline threshold"
         else:
             needed, which = settings.threshold, "threshold"
-        differ = adjusted >= needed and disagree(s)
-        adjusted -= NAMES_PENALTY * differ
-        if adjusted >= needed and (best is None or adjusted > best[0]):
-            reason = (
-                f"average similarity {adjusted:.2f} to {n} member(s) >= {which} {needed:.2f}"
-                f" (words {lexical:.2f}, meaning {meaning:.2f}, {24 * gap:.0f}h from its mean time"
-                f"{', names or figures differ' if differ else ''})"
+        score = float(adjusted[k])
+        other = stories.numbers[s]
+        differ = (
+            score >= needed
+            and not space.headline_only[i]
+            and (
+                2 * int(names_seen[k]) < len(names)
+                or bool(numbers and other and not numbers & other)
             )
-            best = (adjusted, s, reason)
+        )
+        score -= NAMES_PENALTY * differ
+        if score >= needed and (best is None or score > best[0]):
+            reason = (
+                f"average similarity {score:.2f} to {sizes[k]} member(s) >= {which} {needed:.2f}"
+                f" (words {lexicals[k]:.2f}, meaning {meanings[k]:.2f}, {24 * gaps[k]:.0f}h from"
+                f" its mean time{', names or figures differ' if differ else ''})"
+            )
+            best = (score, s, reason)
     if best is None:
         return Decision(
             story_id=story_id_for(p.source_url, p.key), similarity=0.0, reason="no similar story"
         )
-    adjusted, s, reason = best
-    members = np.array(stories.members[s])
-    closest = ids[int(members[np.argmax(space.semantic[members] @ semantic)])]
+    score, s, reason = best
+    group = np.array(stories.members[s])
+    closest = ids[int(group[np.argmax(space.semantic[group] @ space.semantic[i])])]
     return Decision(
         story_id=stories.ids[s],
-        similarity=round(adjusted, 4),
+        similarity=round(score, 4),
         reason=f"{reason}, closest #{closest}",
         matched=closest,
     )
