@@ -39,6 +39,7 @@ from aggregator.records import (
     RunReport,
     Score,
     ScoredStory,
+    StoredEntry,
     Story,
 )
 from aggregator.rules import boosts, is_wanted
@@ -155,16 +156,14 @@ def process_and_publish(config: Config, store: Store, now: datetime) -> tuple[Sc
     write the outputs."""
     group_new_entries(config, store, now)
     sources = {s.url: s for s in config.sources}
-    members = [
-        e
-        for e in store.story_members(since=now - config.publish.window)
-        if is_wanted(e, sources, config.rules, config.max_age, now)
-    ]
-    stories = group_stories(
-        members,
-        store.story_created({e.story_id for e in members if e.story_id}),
-        config.dedupe.representative,
-    )
+
+    def wanted_of(entries: Sequence[StoredEntry]) -> tuple[Story, ...]:
+        kept = [e for e in entries if is_wanted(e, sources, config.rules, config.max_age, now)]
+        created = store.story_created({e.story_id for e in kept if e.story_id})
+        return group_stories(kept, created, config.dedupe.representative)
+
+    # Every story of the window is ranked on light rows; only those shown are read in full.
+    stories = wanted_of(store.story_members(since=now - config.publish.window, light=True))
     scores = {
         s.id: score_story(
             s, config.score, now, boost=sum(r.points for r in boosts(s, sources, config.rules))
@@ -175,15 +174,15 @@ def process_and_publish(config: Config, store: Store, now: datetime) -> tuple[Sc
     ranked = sorted(stories, key=lambda s: (-scores[s.id].value, -s.updated.timestamp(), s.id))
     chosen = {o.name: select_stories(ranked, scores, o) for o in config.publish.all_outputs}
     wanted = {s.id for picked in chosen.values() for s in picked}
-    by_id = {s.id: s for s in stories}
     found = related_stories(stories, wanted, config.publish.related, config.dedupe)
     related = {i: tuple(o for o, _ in links) for i, links in found.items()}
+    shown = wanted | {r for links in related.values() for r in links}
+    by_id = {s.id: s for s in wanted_of(store.stories_of(shown))}
     scored = {
-        s.id: ScoredStory(
-            story=s, score=scores[s.id], related=tuple(by_id[r] for r in related.get(s.id, ()))
+        i: ScoredStory(
+            story=by_id[i], score=scores[i], related=tuple(by_id[r] for r in related.get(i, ()))
         )
-        for s in stories
-        if s.id in wanted
+        for i in wanted
     }
     feeds = [
         (o, build_digest([scored[s.id] for s in chosen[o.name]]))

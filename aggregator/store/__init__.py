@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, insert, select, update
+from sqlalchemy import Connection, bindparam, insert, literal, null, select, update
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -207,13 +207,23 @@ class Store(Retention, Claims, Counts, Points):
         """Entries not yet in a story: what the last polls brought."""
         return self._entries(EntryRow.story_id.is_(None))
 
-    def story_members(self, *, since: datetime) -> tuple[StoredEntry, ...]:
+    def story_members(self, *, since: datetime, light: bool = False) -> tuple[StoredEntry, ...]:
         """Every member of every story that has an entry published since `since`: a story
-        is shown whole even when some of its members are older than the window."""
+        is shown whole even when some of its members are older than the window. `light`
+        leaves out what only a published item shows (the HTML, the signature): enough to
+        rank the stories, then `stories_of` reads the chosen ones in full."""
         recent = select(EntryRow.story_id).where(
             EntryRow.published >= since, EntryRow.story_id.is_not(None)
         )
-        return self._entries(EntryRow.story_id.in_(recent))
+        return self._entries(EntryRow.story_id.in_(recent), light=light)
+
+    def stories_of(self, story_ids: Iterable[str]) -> tuple[StoredEntry, ...]:
+        """Every member of these stories, in full."""
+        wanted = sorted(set(story_ids))
+        found: list[StoredEntry] = []
+        for start in range(0, len(wanted), CHUNK):
+            found += self._entries(EntryRow.story_id.in_(wanted[start : start + CHUNK]))
+        return tuple(sorted(found, key=lambda e: (e.published, e.id)))
 
     def entry(self, entry_id: int) -> StoredEntry | None:
         found = self._entries(EntryRow.id == entry_id)
@@ -238,12 +248,16 @@ class Store(Retention, Claims, Counts, Points):
         with self._session() as session:
             return tuple(session.scalars(select(StoryRow.id).order_by(StoryRow.id)))
 
-    def _entries(self, *conditions: Any) -> tuple[StoredEntry, ...]:
+    def _entries(self, *conditions: Any, light: bool = False) -> tuple[StoredEntry, ...]:
         """Entries as records, read as plain rows (no ORM object per row: a window of tens
         of thousands of entries loads several times faster)."""
         source = (SourceRow.url, SourceRow.name, SourceRow.weight, SourceRow.tags)
+        columns: list[Any] = list(EntryRow.__table__.c)
+        if light:
+            left = {"summary_html": literal(""), "content_html": null(), "signature": null()}
+            columns = [left[c.key].label(c.key) if c.key in left else c for c in columns]
         query = (
-            select(*EntryRow.__table__.c, *(c.label(f"source_{c.key}") for c in source))
+            select(*columns, *(c.label(f"source_{c.key}") for c in source))
             .join(SourceRow, EntryRow.source_id == SourceRow.id)
             .where(*conditions)
             .order_by(EntryRow.published, EntryRow.id)
@@ -254,17 +268,17 @@ class Store(Retention, Claims, Counts, Points):
     def save_scores(self, scores: Mapping[str, Score], *, now: datetime) -> None:
         if not scores:
             return
+        statement = (
+            update(StoryRow)
+            .where(StoryRow.id == bindparam("story"))
+            .values(score=bindparam("value"), components=bindparam("parts"), scored_at=now)
+        )
         with self._session.begin() as session:
-            session.execute(
-                update(StoryRow),
+            session.connection().execute(  # Core executemany: no ORM bookkeeping per row
+                statement,
                 [
-                    {
-                        "id": story_id,
-                        "score": score.value,
-                        "components": dict(score.components),
-                        "scored_at": now,
-                    }
-                    for story_id, score in scores.items()
+                    {"story": i, "value": score.value, "parts": dict(score.components)}
+                    for i, score in scores.items()
                 ],
             )
 

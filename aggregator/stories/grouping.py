@@ -46,6 +46,7 @@ BLOCK = 512  # new entries per sparse product (bounds its memory)
 SHRINK = 100  # entries (see `centred`)
 STORIES = 12  # candidate stories compared in full per entry (those of the closest entries)
 NAMES_PENALTY = 0.3  # taken off when names or numbers disagree
+POSTINGS = 1000  # a word in more entries than this finds no candidates, however large the window
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -103,7 +104,7 @@ class Space:
         self.semantic = centred(vectors.semantic)
         self.lexical, vocabulary, df = tfidf(vectors)
         self.idf = np.log((1.0 + n) / (1.0 + df)) + 1.0
-        limit = max(50, int(settings.common_fraction * n))
+        limit = min(POSTINGS, max(50, int(settings.common_fraction * n)))
         self.searchable = df <= limit
         self.vocabulary, self.df = vocabulary, df
         self.name_limit = max(20, int(settings.common_fraction * n))

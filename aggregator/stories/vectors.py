@@ -13,9 +13,11 @@ BLOB that is stored with the entry, so that a restart re-reads vectors and embed
 from __future__ import annotations
 
 import functools
+import itertools
 import math
 import struct
 import zlib
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
 
 DIM = 256
 LEAD = 150
+CHUNK = 4096  # texts per sparse product
 _HEADER = struct.Struct("<BBHHHH")  # version, flags, dimensions, terms, names, numbers
 _VERSION = 2
 _HEADLINE_ONLY = 1
@@ -49,22 +52,43 @@ class Vector:
 
 
 @functools.cache
-def _model() -> Any:
+def _model() -> tuple[Any, NDArray[np.float32]]:
+    """WordLlama's tokenizer (without padding: texts are pooled one by one here) and its
+    token table."""
     import wordllama  # imported here: loading it costs a few tenths of a second
 
     package = Path(wordllama.__file__).parent
-    return wordllama.WordLlama.load(
+    model = wordllama.WordLlama.load(
         config="l2_supercat", dim=DIM, cache_dir=package, disable_download=True
     )
+    model.tokenizer.no_padding()
+    return model.tokenizer, np.asarray(model.embedding, np.float32)
 
 
 def semantic(texts: Sequence[str]) -> NDArray[np.float32]:
-    """Unit-length embeddings of `texts`, one row each (batched: the model is a table
-    lookup and a mean, fast on whole batches)."""
+    """Unit-length embeddings of `texts`, one row each: WordLlama's mean of the token
+    vectors, taken for a whole batch as one sparse (texts x tokens) product with the
+    table."""
     if not texts:
         return np.zeros((0, DIM), np.float32)
-    rows: NDArray[np.float32] = np.asarray(_model().embed(list(texts), norm=True), np.float32)
-    return np.nan_to_num(rows)
+    tokenizer, table = _model()
+    rows = np.zeros((len(texts), DIM), np.float32)
+    for start in range(0, len(texts), CHUNK):
+        found = tokenizer.encode_batch_fast(
+            list(texts[start : start + CHUNK]), add_special_tokens=False
+        )
+        ids = [e.ids for e in found]
+        indptr = np.zeros(len(ids) + 1, np.int64)
+        np.cumsum([len(i) for i in ids], out=indptr[1:])
+        columns = np.fromiter(itertools.chain.from_iterable(ids), np.int64, int(indptr[-1]))
+        counts = sparse.csr_matrix(
+            (np.ones(len(columns), np.float32), columns.clip(0, len(table) - 1), indptr),
+            shape=(len(ids), len(table)),
+        )
+        rows[start : start + len(ids)] = counts @ table
+    norms = np.linalg.norm(rows, axis=1, keepdims=True)
+    rows /= np.where(norms > 0, norms, 1.0)
+    return rows
 
 
 @functools.lru_cache(maxsize=1 << 17)
@@ -77,15 +101,15 @@ def pack(semantic_row: bytes, signature: str) -> bytes:
     counts: dict[str, int] = {}
     entities: list[str] = []
     body = False
-    for token in signature.split():
+    for token, count in Counter(signature.split()).items():
         if token.startswith(ENTITY_PREFIX):
             entities.append(token[len(ENTITY_PREFIX) :])
             continue
         if token.startswith(TITLE_PREFIX):  # headline words count twice
-            token, weight = token[len(TITLE_PREFIX) :], 2
+            token, count = token[len(TITLE_PREFIX) :], 2 * count
         else:
-            body, weight = True, 1
-        counts[token] = counts.get(token, 0) + weight
+            body = True
+        counts[token] = counts.get(token, 0) + count
     hashed: dict[int, float] = {}
     for term, count in counts.items():  # sublinear; a rare collision adds the two
         h = term_hash(term)
