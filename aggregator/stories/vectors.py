@@ -14,10 +14,8 @@ from __future__ import annotations
 
 import functools
 import itertools
-import math
 import struct
 import zlib
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -96,44 +94,88 @@ def term_hash(term: str) -> int:
     return zlib.crc32(term.encode())
 
 
-def pack(semantic_row: bytes, signature: str) -> bytes:
-    """One entry's vector: `semantic_row` is its embedding as float16 bytes."""
-    counts: dict[str, int] = {}
-    entities: list[str] = []
-    body = False
-    for token, count in Counter(signature.split()).items():
-        if token.startswith(ENTITY_PREFIX):
-            entities.append(token[len(ENTITY_PREFIX) :])
-            continue
-        if token.startswith(TITLE_PREFIX):  # headline words count twice
-            token, count = token[len(TITLE_PREFIX) :], 2 * count
-        else:
-            body = True
-        counts[token] = counts.get(token, 0) + count
-    hashed: dict[int, float] = {}
-    for term, count in counts.items():  # sublinear; a rare collision adds the two
-        h = term_hash(term)
-        hashed[h] = hashed.get(h, 0.0) + 1.0 + math.log(count)
-    terms = sorted(hashed)
-    numbers = sorted({term_hash(t) for t in entities if any(c.isdigit() for c in t)})
-    names = sorted({term_hash(t) for t in entities} - set(numbers))
-    n, m = len(terms), len(names) + len(numbers)
-    flags = 0 if body else _HEADLINE_ONLY
-    return b"".join(
-        [
-            _HEADER.pack(_VERSION, flags, len(semantic_row) // 2, n, len(names), len(numbers)),
-            semantic_row,
-            struct.pack(f"<{n}I{n}e{m}I", *terms, *(hashed[t] for t in terms), *names, *numbers),
-        ]
-    )
-
-
 def encode(entries: Sequence[tuple[str, str, str]]) -> list[bytes]:
     """(headline, text, signature) -> their packed vectors."""
     rows = semantic([f"{title} {text[:LEAD]}".strip() for title, text, _ in entries])
-    halves = rows.astype(np.float16).tobytes()
-    size = 2 * rows.shape[1]
-    return [pack(halves[k * size : (k + 1) * size], sig) for k, (_, _, sig) in enumerate(entries)]
+    halves = rows.astype("<f2").tobytes()
+    size = 2 * DIM
+    return [
+        b"".join(
+            [_HEADER.pack(_VERSION, flags, DIM, *counts), halves[k * size : (k + 1) * size], tail]
+        )
+        for k, (flags, counts, tail) in enumerate(_lexical([sig for _, _, sig in entries]))
+    ]
+
+
+_TITLE, _BODY, _ENTITY = 0, 1, 2
+_HIGH = 1 << 32  # keys: entry * _HIGH + hash
+
+
+def _lexical(signatures: Sequence[str]) -> list[tuple[int, tuple[int, int, int], bytes]]:
+    """Each signature's flags, (terms, names, numbers) and packed lexical view, for the
+    whole batch at once: each distinct token is read once, the counting is on arrays."""
+    tokens = [s.split() for s in signatures]
+    flat = list(itertools.chain.from_iterable(tokens))
+    index = {t: i for i, t in enumerate(dict.fromkeys(flat))}
+    ids = np.fromiter(map(index.__getitem__, flat), np.int64, len(flat))
+    owner = np.repeat(np.arange(len(tokens)), list(map(len, tokens)))
+    kinds, term_of, hash_of, numeric = _kinds(list(index))
+    many = max(1, len(hash_of))
+    # (entry, term) -> 1 + log(count), a headline word counting twice; then summed per
+    # (entry, hash), which only differs where two words of one entry share a hash.
+    kind = kinds[ids]
+    words = kind != _ENTITY
+    pairs, inverse = np.unique(owner[words] * many + term_of[ids[words]], return_inverse=True)
+    sublinear = 1.0 + np.log(np.bincount(inverse, np.where(kind[words] == _TITLE, 2.0, 1.0)))
+    terms, inverse = np.unique(
+        pairs // many * _HIGH + hash_of[pairs % many].astype(np.int64), return_inverse=True
+    )
+    weights = np.bincount(inverse, sublinear).astype("<f2")
+    # The headline's names and numbers (a hash that is both counts as a number).
+    entity = ids[kind == _ENTITY]
+    keys = owner[kind == _ENTITY] * _HIGH + hash_of[term_of[entity]].astype(np.int64)
+    numbers = np.unique(keys[numeric[entity]])
+    names = np.setdiff1d(keys[~numeric[entity]], numbers)
+    body = np.bincount(owner[kind == _BODY], minlength=len(tokens)) > 0
+    edges = np.arange(len(tokens) + 1)
+    t, m, n = (np.searchsorted(x // _HIGH, edges) for x in (terms, names, numbers))
+    terms, names, numbers = ((x % _HIGH).astype("<u4") for x in (terms, names, numbers))
+    return [
+        (
+            0 if body[k] else _HEADLINE_ONLY,
+            (int(t[k + 1] - t[k]), int(m[k + 1] - m[k]), int(n[k + 1] - n[k])),
+            b"".join(
+                [
+                    terms[t[k] : t[k + 1]].tobytes(),
+                    weights[t[k] : t[k + 1]].tobytes(),
+                    names[m[k] : m[k + 1]].tobytes(),
+                    numbers[n[k] : n[k + 1]].tobytes(),
+                ]
+            ),
+        )
+        for k in range(len(tokens))
+    ]
+
+
+def _kinds(
+    vocabulary: Sequence[str],
+) -> tuple[NDArray[np.int8], NDArray[np.int64], NDArray[np.uint32], NDArray[np.bool_]]:
+    """Each distinct token's kind, the index of its term, each term's hash, and whether
+    each token holds a digit."""
+    kinds = np.empty(len(vocabulary), np.int8)
+    of = np.empty(len(vocabulary), np.int64)
+    index: dict[str, int] = {}
+    for k, token in enumerate(vocabulary):
+        if token.startswith(ENTITY_PREFIX):
+            kinds[k], term = _ENTITY, token[len(ENTITY_PREFIX) :]
+        elif token.startswith(TITLE_PREFIX):
+            kinds[k], term = _TITLE, token[len(TITLE_PREFIX) :]
+        else:
+            kinds[k], term = _BODY, token
+        of[k] = index.setdefault(term, len(index))
+    hashes = np.fromiter(map(term_hash, index), np.uint32, len(index))
+    numeric = np.fromiter((any(c.isdigit() for c in t) for t in vocabulary), bool, len(vocabulary))
+    return kinds, of, hashes, numeric
 
 
 def current(blob: bytes | None) -> bool:
