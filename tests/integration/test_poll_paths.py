@@ -215,13 +215,13 @@ def test_three_drivers_one_poll(
     assert len(entries) == 2 + 2 + 1 + 2 + 1
 
 
-def test_the_claim_picks_what_is_due(database: str, now: datetime) -> None:
-    """store.claims states scheduler.is_due in SQL: for every kind of state, and with
-    and without `poll_all`, the two pick the same sources."""
+@pytest.mark.parametrize("poll_all", [False, True])
+def test_the_claim_picks_what_is_due(database: str, now: datetime, poll_all: bool) -> None:
+    """store.claims states scheduler.is_due in SQL: for every kind of state, with and
+    without `poll_all`, the two pick the same sources."""
     hour = timedelta(hours=1)
-    states = {
-        "never": None,
-        "unscheduled": {},
+    states: dict[str, dict[str, Any]] = {
+        "unscheduled": {},  # never polled: a row without a next check
         "past": {"next_due": now - hour},
         "now": {"next_due": now},
         "soon": {"next_due": now + timedelta(seconds=1)},
@@ -230,25 +230,17 @@ def test_the_claim_picks_what_is_due(database: str, now: datetime) -> None:
         "gone-unscheduled": {"disabled": "HTTP 410 Gone"},
     }
     sources = [FeedSource(url=f"https://{n}.example/feed", name=n) for n in states]
-    for poll_all in (False, True):
-        store = Store(database, create=True)
-        try:
-            store.sync_sources(sources)
-            for source, fields in zip(sources, states.values(), strict=True):
-                if fields is not None:
-                    store.save_state(FeedState(url=source.url, last_fetched=now, **fields))
-            known = store.feed_states()
-            expected = {s.url for s in due_feeds(sources, known, now, poll_all=poll_all)}
-            for source, fields in zip(sources, states.values(), strict=True):
-                if fields is None:  # never polled: as the pipeline sees it, no state at all
-                    assert is_due(None, now, poll_all=poll_all) == (source.url in expected)
-            urls = [s.url for s in sources]
-            _, claimed = store.claim(urls, now=now, lease=hour, due=not poll_all)
-            assert set(claimed) == expected
-            assert set(claimed) == {
-                s.url for s in sources if is_due(known.get(s.url), now, poll_all=poll_all)
-            }
-        finally:
-            store.close()
-            if database.startswith("sqlite:///"):
-                Path(database.removeprefix("sqlite:///")).unlink()
+    store = Store(database, create=True)
+    try:
+        store.sync_sources(sources)
+        for source, fields in zip(sources, states.values(), strict=True):
+            store.save_state(FeedState(url=source.url, **fields))
+        known = store.feed_states()
+        expected = {s.url for s in sources if is_due(known[s.url], now, poll_all=poll_all)}
+        assert expected == {s.url for s in due_feeds(sources, known, now, poll_all=poll_all)}
+        assert len(expected) == (5 if poll_all else 3)
+        urls = [s.url for s in sources]
+        _, claimed = store.claim(urls, now=now, lease=hour, due=not poll_all)
+        assert set(claimed) == expected
+    finally:
+        store.close()
