@@ -1,12 +1,14 @@
-"""poll: one source's update, shared by `run --once` and the service, and a run over
-many sources. I/O: fetch (network) in worker threads, store in the calling thread.
+"""poll: how a source is polled. I/O: fetch (network) in worker threads, store in the
+calling thread.
 
 `update_feed` fetches, parses and normalises (an HTML page instead of a feed: its
-<link rel="alternate"> is followed once); `store_update` records the outcome: entries and
-fetch state, or the classified error, the next check, permanent moves (followed after
-`schedule.moved_after` polls agree), 410 Gone (the source is disabled). `HostGate` keeps at
-most `fetch.per_host` fetches per host at once, and a host that answered 429 or 503 with
-Retry-After is left alone until then - only that host.
+<link rel="alternate"> is followed once); `record_update` has the poll's outcome decided
+(decide.py: entries and fetch state, or the classified error, the next check, permanent
+moves, 410 Gone) and writes it. `poll_source` is one source's poll, whole (the service,
+a worker); `poll_feeds` is a run over many (`run --once`): fetches in threads, the same
+`record_update` here. `HostGate` keeps at most `fetch.per_host` fetches per host at
+once, and a host that answered 429 or 503 with Retry-After is left alone until then -
+only that host.
 """
 
 from __future__ import annotations
@@ -20,13 +22,13 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import replace
 from datetime import datetime, timedelta
-from functools import partial
 from itertools import zip_longest
 from urllib.parse import urlsplit
 
+from aggregator.decide import decide_update
 from aggregator.discover import discover_feed
 from aggregator.errors import FeedError, FeedErrorKind
 from aggregator.fetch import Fetcher
@@ -37,9 +39,15 @@ from aggregator.parsing import (
     pool_size,
     release_memory,
 )
-from aggregator.records import Config, FeedReport, FeedSource, FeedState, FeedUpdate
-from aggregator.scheduler import HISTORY, effective_interval, next_check
-from aggregator.status import use_the_feed
+from aggregator.records import (
+    Config,
+    FeedReport,
+    FeedSource,
+    FeedState,
+    FeedUpdate,
+    PollStatus,
+)
+from aggregator.scheduler import HISTORY
 from aggregator.store import Store
 
 log = logging.getLogger("aggregator")
@@ -139,7 +147,7 @@ def update_feed(
         return FeedUpdate(error=error, seconds=time.monotonic() - started)
 
 
-def store_update(
+def record_update(
     source: FeedSource,
     state: FeedState | None,
     update: FeedUpdate,
@@ -147,130 +155,58 @@ def store_update(
     now: datetime,
     config: Config,
     posting_hours: int = 0,
+    *,
     jitter: float | None = None,
     defer: list[FeedState] | None = None,
 ) -> FeedReport:
-    """Record one feed's outcome: its entries and fetch state, or its classified error,
-    and when it is checked next. With `defer`, a fetch state that comes with no entries
-    (a 304, an error) is appended there for the caller to save with others in one
-    transaction; losing it in a crash only means a conditional GET is repeated."""
-
-    def save_state(state: FeedState) -> None:
-        if defer is None:
-            store.save_state(state)
-        else:
-            defer.append(state)
-
-    previous = state or FeedState(url=source.url)
-    schedule = config.schedule
-    interval = effective_interval(source, schedule, posting_hours)
+    """Decide one poll's outcome (decide.decide_update) and write what was decided: the
+    entries with the fetch state in one transaction, or the state alone. The one step
+    every driver (`run --once`, the service, a worker) ends a poll with. With `defer`, a
+    state that comes without entries (a 304, an error, a deferral) is appended there for
+    the caller to save with others in one transaction; losing it in a crash only means a
+    conditional GET is repeated."""
     jitter = random.uniform(-1, 1) if jitter is None else jitter
-    report = partial(FeedReport, url=source.url, name=source.name, seconds=update.seconds)
-    if update.deferred_until is not None:
-        save_state(replace(previous, next_due=update.deferred_until))
-        return report(
-            status="deferred",
-            note="its host asked to wait (Retry-After) until "
-            f"{update.deferred_until:%Y-%m-%d %H:%M:%S} UTC",
-        )
-    result, error = update.result, update.error
-    if result is None:
-        assert error is not None
-        count = previous.error_count + 1
-        disabled = f"HTTP 410 Gone since {now:%Y-%m-%d}" if error.status == 410 else None
-        save_state(
-            replace(
-                previous,
-                last_fetched=now,
-                error_count=count,
-                last_error_kind=error.kind.value,
-                last_error=error.message,
-                disabled=disabled,
-                interval_seconds=interval.total_seconds(),
-                next_due=next_check(
-                    interval=interval,
-                    schedule=schedule,
-                    now=now,
-                    jitter=jitter,
-                    error=error,
-                    error_count=count,
-                ),
-            )
-        )
-        note = (
-            "disabled: remove it from feeds.yaml"
-            if disabled
-            else (f"failing for {count} polls in a row" if count > 1 else None)
-        )
-        return report(status="error", error_kind=error.kind, error=error.message, note=note)
-    moved_to, moved_count, fetch_url, note = _moves(previous, result.moved_to, schedule.moved_after)
-    if update.discovered_url:
-        note = use_the_feed(source.url, update.discovered_url)
-    new_state = replace(
-        previous,
-        last_fetched=now,
-        last_success=now,
-        error_count=0,
-        last_error_kind=None,
-        last_error=None,
-        moved_to=moved_to,
-        moved_count=moved_count,
-        fetch_url=fetch_url,
-        discovered_url=update.discovered_url,
-        interval_seconds=interval.total_seconds(),
-        next_due=next_check(
-            interval=interval,
-            schedule=schedule,
-            now=now,
-            jitter=jitter,
-            hints=(result.cache_seconds, update.ttl),
-        ),
+    outcome = decide_update(
+        source, state, update, config.schedule, now, posting_hours=posting_hours, jitter=jitter
     )
-    if result.not_modified:  # a 304 may omit the validators: keep the ones we sent
-        save_state(
-            replace(
-                new_state,
-                etag=result.etag or previous.etag,
-                last_modified=result.last_modified or previous.last_modified,
-            )
-        )
-        return report(status="not_modified", note=note)
-    broken = update.broken  # a document not well-formed: what it held, nothing shortened
-    new_state = replace(
-        new_state,
-        etag=result.etag,
-        last_modified=result.last_modified,
-        title=(previous.title or update.title) if broken else (update.title or previous.title),
-        body_hash=update.body_hash,
-        last_error_kind="partial" if broken else None,
-        last_error=broken,
-    )
-    new, changed = store.save_items(new_state, update.items, now=now, partial=bool(broken))
-    status = "partial" if broken else "ok"
-    return report(status=status, new=new, updated=changed, error=broken, note=note)
+    if outcome.items is None:
+        if defer is None:
+            store.save_state(outcome.state)
+        else:
+            defer.append(outcome.state)
+        return outcome.report
+    new, changed = store.save_items(outcome.state, outcome.items, now=now, partial=outcome.partial)
+    return replace(outcome.report, new=new, updated=changed)
 
 
-def _moves(
-    previous: FeedState, moved: str | None, needed: int
-) -> tuple[str | None, int, str | None, str | None]:
-    """Permanent redirects: the fetch URL changes only after `needed` consecutive polls
-    were sent to the same new place (a 302/307 never counts)."""
-    if moved is None:
-        return None, 0, previous.fetch_url, None
-    count = previous.moved_count + 1 if previous.moved_to == moved else 1
-    if count >= needed:
-        return (
-            None,
-            0,
-            moved,
-            f"moved permanently to {moved}: now fetched there; update its url in feeds.yaml",
-        )
-    return (
-        moved,
-        count,
-        previous.fetch_url,
-        f"moved permanently to {moved} ({count} of {needed} polls)",
-    )
+def poll_source(
+    source: FeedSource,
+    store: Store,
+    fetcher: Fetcher,
+    gate: HostGate,
+    now: datetime,
+    config: Config,
+    *,
+    write_lock: AbstractContextManager[object] | None = None,
+) -> FeedReport:
+    """One source's poll, whole: read its state, fetch and parse (update_feed), then,
+    under `write_lock` if given, decide and store (record_update); log its line. What the
+    service and a worker do for a source; `run --once` does the same for many at once
+    (poll_feeds: fetches in threads, the same record_update in the calling thread)."""
+    state = store.feed_state(source.url)
+    update = update_feed(source, state, fetcher, now, gate)
+    with write_lock or nullcontext():
+        hours = store.posting_hours(since=now - HISTORY, source_url=source.url)
+        report = record_update(source, state, update, store, now, config, hours.get(source.url, 0))
+    log_report(report)
+    return report
+
+
+def log_report(report: FeedReport, *, printed: bool = False) -> None:
+    """One log line per source per poll: a failure as a warning, unless the caller prints
+    the reports itself (`run --once` does, on stdout: a warning would say it twice)."""
+    failed = report.status is PollStatus.ERROR and not printed
+    (log.warning if failed else log.info)("%s", report_line(report))
 
 
 def poll_feeds(
@@ -338,7 +274,7 @@ def poll_feeds(
                             if isinstance(outcome, BaseException):
                                 raise outcome
                             stored.append(
-                                store_update(
+                                record_update(
                                     source,
                                     states.get(source.url),
                                     outcome,
@@ -355,7 +291,7 @@ def poll_feeds(
                     if len(reports) // TRIM_EVERY != (len(reports) + len(stored)) // TRIM_EVERY:
                         release_memory()  # the parsed feeds just stored
                     for report in stored:
-                        log.info("%s", report_line(report))
+                        log_report(report, printed=True)
                         reports.append(report)
                         if progress is not None:
                             progress(report, len(sources))
@@ -380,13 +316,14 @@ def interleave_hosts(
 
 
 def report_line(report: FeedReport) -> str:
-    if report.status == "error":
+    if report.status is PollStatus.ERROR:
         line = f"FAIL  {report.name}: {report.error_kind}: {report.error}"
-    elif report.status == "not_modified":
+    elif report.status is PollStatus.NOT_MODIFIED:
         line = f"304   {report.name}: not modified"
-    elif report.status == "deferred":
+    elif report.status is PollStatus.DEFERRED:
         line = f"wait  {report.name}"
     else:
         done = f"{report.name}: {report.new} new, {report.updated} updated ({report.seconds:.2f}s)"
-        line = f"partial: {done}: {report.error}" if report.status == "partial" else f"ok    {done}"
+        partial = report.status is PollStatus.PARTIAL
+        line = f"partial: {done}: {report.error}" if partial else f"ok    {done}"
     return f"{line} [{report.note}]" if report.note else line

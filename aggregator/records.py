@@ -6,6 +6,7 @@ import base64
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from enum import StrEnum
 from pathlib import Path
 
 from aggregator.errors import FeedError, FeedErrorKind
@@ -353,11 +354,19 @@ class ScoredStory:
 # --- reports ------------------------------------------------------------------------------
 
 
+class PollStatus(StrEnum):
+    OK = "ok"
+    PARTIAL = "partial"  # a document not well-formed: what it held whole was stored
+    NOT_MODIFIED = "not_modified"  # a 304, or the same bytes as last time
+    ERROR = "error"
+    DEFERRED = "deferred"  # not fetched: its host asked to wait, or no worker polled it
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class FeedReport:
     url: str
     name: str
-    status: str  # "ok", "partial" (a document not well-formed), "not_modified", "error", "deferred"
+    status: PollStatus
     new: int = 0
     updated: int = 0
     error_kind: FeedErrorKind | None = None
@@ -374,4 +383,4 @@ class RunReport:
 
     @property
     def failed(self) -> tuple[FeedReport, ...]:
-        return tuple(f for f in self.feeds if f.status == "error")
+        return tuple(f for f in self.feeds if f.status is PollStatus.ERROR)

@@ -28,16 +28,27 @@ def due_feeds(
     *,
     poll_all: bool = False,
 ) -> tuple[FeedSource, ...]:
-    """Sources never polled, or whose next check has come (every source with `poll_all`);
-    never a disabled one (410 Gone) - it waits for its feeds.yaml line to change."""
-    due = []
-    for source in sources:
-        state = states.get(source.url)
-        if state is not None and state.disabled:
-            continue
-        if poll_all or state is None or state.next_due is None or state.next_due <= now:
-            due.append(source)
-    return tuple(due)
+    """The sources `is_due` picks, in their configured order."""
+    return tuple(s for s in sources if is_due(states.get(s.url), now, poll_all=poll_all))
+
+
+def is_due(state: FeedState | None, now: datetime, *, poll_all: bool = False) -> bool:
+    """The one rule of "is it due" (`run --once`, the service, and the workers' claim,
+    whose SQL in store/claims.py states it again): a source never polled, or whose next
+    check has come (any source with `poll_all`); never a disabled one (410 Gone) - it
+    waits for its feeds.yaml line to change."""
+    due = due_at(state, now)
+    return due is not None and (poll_all or due <= now)
+
+
+def due_at(state: FeedState | None, now: datetime) -> datetime | None:
+    """When a source is due: its next check, `now` if it was never polled or has no next
+    check, None if it is disabled (never)."""
+    if state is not None and state.disabled:
+        return None
+    if state is None or state.next_due is None:
+        return now
+    return state.next_due
 
 
 def effective_interval(

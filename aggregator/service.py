@@ -1,14 +1,15 @@
 """service: `aggregator run` as a long-running service. I/O: signals, the clock, files.
 
-APScheduler holds one job per source, run when the source is due; each job is the same
-update as `run --once` (poll.update_feed, poll.store_update). With a broker (workers:),
-one job instead queues the due sources for `aggregator worker` processes every few
-seconds (tasks.queue_polls). Processing and publishing run in the main loop when a poll
-brought something new (with workers: when there are entries in no story), not on every
-tick. SIGTERM and SIGINT stop it: no new polls start, running ones get a bounded time to
-finish, and the exit code is 0. SIGHUP, or a change of feeds.yaml on disk, reloads the
-config; a broken one is refused with one log line and the service keeps the last good
-config. Under systemd (Type=notify) it reports READY, WATCHDOG and STOPPING through $NOTIFY_SOCKET.
+APScheduler holds one job per source, run when the source is due (scheduler.due_at);
+each job is poll.poll_source, the same poll as a worker's and as `run --once`'s. With a
+broker (workers:), one job instead queues the due sources for `aggregator worker`
+processes every few seconds (tasks.queue_polls). Processing and publishing run in the
+main loop when a poll brought something new (with workers: when there are entries in no
+story), not on every tick. SIGTERM and SIGINT stop it: no new polls start, running ones
+get a bounded time to finish, and the exit code is 0. SIGHUP, or a change of feeds.yaml
+on disk, reloads the config; a broken one is refused with one log line and the service
+keeps the last good config. Under systemd (Type=notify) it reports READY, WATCHDOG and
+STOPPING through $NOTIFY_SOCKET.
 """
 
 from __future__ import annotations
@@ -32,9 +33,9 @@ from aggregator.config import load_config
 from aggregator.errors import AggregatorError, ConfigError, StoreError, StoreGoneError
 from aggregator.fetch import Fetcher
 from aggregator.pipeline import process_and_publish, report_health
-from aggregator.poll import HostGate, report_line, store_update, update_feed
-from aggregator.records import Config
-from aggregator.scheduler import HISTORY
+from aggregator.poll import HostGate, poll_source
+from aggregator.records import Config, FeedReport
+from aggregator.scheduler import due_at
 from aggregator.store import Store
 
 if TYPE_CHECKING:
@@ -160,10 +161,9 @@ class Service:
             return
         states = self.store.feed_states()
         for source in config.sources:
-            state = states.get(source.url)
-            if state is not None and state.disabled:
+            when = due_at(states.get(source.url), now)
+            if when is None:  # disabled (410 Gone)
                 continue
-            when = state.next_due if state is not None and state.next_due else now
             self.scheduler.add_job(
                 self.poll,
                 "date",
@@ -173,20 +173,19 @@ class Service:
                 replace_existing=True,
             )
 
-    def poll(self, url: str) -> None:
-        """One source's update (an APScheduler job), then its next run."""
+    def poll(self, url: str) -> FeedReport | None:
+        """One source's poll (an APScheduler job; poll.poll_source), then its next run.
+        Returns its report (None: not polled, the source is gone or the service stops)."""
         config = self.config
         source = next((s for s in config.sources if s.url == url), None)
         if source is None or self.stop.is_set():
-            return
+            return None
         now = datetime.now(UTC)
         try:
-            state = self.store.feed_state(url)
-            update = update_feed(source, state, self.fetcher, now, self.gate)
-            with self.write_lock:
-                hours = self.store.posting_hours(since=now - HISTORY, source_url=url).get(url, 0)
-                report = store_update(source, state, update, self.store, now, config, hours)
-                new_state = self.store.feed_state(url)
+            report = poll_source(
+                source, self.store, self.fetcher, self.gate, now, config, write_lock=self.write_lock
+            )
+            new_state = self.store.feed_state(url)
         except (StoreError, SQLAlchemyError) as exc:
             # Disk full, a locked or broken database: nothing of this poll was stored (one
             # transaction), so the source is simply polled again later.
@@ -200,21 +199,22 @@ class Service:
                     args=[url],
                     replace_existing=True,
                 )
-            return
-        (log.warning if report.status == "error" else log.info)("%s", report_line(report))
+            return None
         if report.new or report.updated:
             self.changed.set()
-        if new_state is None or new_state.disabled or self.stop.is_set() or not new_state.next_due:
-            return
+        when = due_at(new_state, now) if new_state is not None else None
+        if when is None or self.stop.is_set():
+            return report
         if any(s.url == url for s in self.config.sources):  # not removed meanwhile
             self.scheduler.add_job(
                 self.poll,
                 "date",
-                run_date=new_state.next_due,
+                run_date=max(when, now),
                 id=url,
                 args=[url],
                 replace_existing=True,
             )
+        return report
 
     def dispatch(self) -> None:
         """Queue the due sources for the workers; publish when they stored new entries,
@@ -227,7 +227,7 @@ class Service:
         assert self.app is not None
         now = datetime.now(UTC)
         try:
-            queued = queue_polls(self.app, self.store, self.config, now)[1]
+            queued = queue_polls(self.app, self.store, self.config, now).urls
             if queued:
                 log.info("service: %d polls queued for the workers", len(queued))
             since = now - self.published

@@ -19,26 +19,28 @@ from __future__ import annotations
 import logging
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
-from functools import partial
 from pathlib import Path
 from typing import Any
 
 from celery import Celery
+from celery.exceptions import Ignore
+from celery.exceptions import TimeoutError as CeleryTimeoutError
+from celery.result import AsyncResult
 from sqlalchemy import make_url
 from sqlalchemy.exc import SQLAlchemyError
 
 from aggregator.config import load_config
 from aggregator.errors import ConfigError, FeedErrorKind, StoreError
 from aggregator.fetch import Fetcher
-from aggregator.poll import HostGate, report_line, store_update, update_feed
-from aggregator.records import Config, FeedReport, WorkerSettings
-from aggregator.scheduler import HISTORY
+from aggregator.poll import HostGate, poll_source
+from aggregator.records import Config, FeedReport, PollStatus, WorkerSettings
 from aggregator.store import Store
 
 log = logging.getLogger("aggregator")
 POLL_TASK = "aggregator.poll"
+REPORT_WAIT = 10.0  # seconds for a stored poll's report to arrive from its worker
 
 
 def make_app(settings: WorkerSettings) -> Celery:
@@ -54,7 +56,9 @@ def make_app(settings: WorkerSettings) -> Celery:
         worker_prefetch_multiplier=1,
         task_default_queue=settings.queue,
         task_routes={POLL_TASK: {"queue": settings.queue}},
-        task_ignore_result=True,
+        task_ignore_result=True,  # but for `run --once`'s polls (queue_polls: reports)
+        result_backend=settings.broker,
+        result_expires=int(seconds + settings.lease.total_seconds()),
         task_serializer="json",
         accept_content=["json"],
         broker_connection_retry_on_startup=True,
@@ -76,7 +80,7 @@ def make_app(settings: WorkerSettings) -> Celery:
         retry_backoff=True,
         retry_backoff_max=600,
         max_retries=8,
-    )(poll_task)
+    )(_poll_on_worker)
     return app
 
 
@@ -88,57 +92,97 @@ def check_shared_store(config: Config) -> None:
         )
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Queued:
+    """Polls queued under one claim; `results` (when asked for) bring each poll's report."""
+
+    claim: str
+    urls: tuple[str, ...]
+    results: dict[str, AsyncResult] = field(default_factory=dict)
+
+
 def queue_polls(
-    app: Celery, store: Store, config: Config, now: datetime, *, due: bool = True
-) -> tuple[str, tuple[str, ...]]:
+    app: Celery,
+    store: Store,
+    config: Config,
+    now: datetime,
+    *,
+    due: bool = True,
+    reports: bool = False,
+) -> Queued:
     """Claim the due sources (every source, if not `due`) and queue a poll of each;
-    return the claim and the sources queued. A claim whose task could not be sent (the
-    broker is down) is given back, so that the next round tries again."""
+    return the claim and the sources queued (with `reports`, each task's result, which
+    is its FeedReport; the service's polls keep none). A claim whose task could not be
+    sent (the broker is down) is given back, so that the next round tries again."""
     urls = [s.url for s in config.sources]
     claim, claimed = store.claim(urls, now=now, lease=config.workers.lease, due=due)
-    sent = 0
+    results: dict[str, AsyncResult] = {}
     try:
         with app.producer_or_acquire() as producer:
             for url in claimed:
-                app.send_task(POLL_TASK, args=[url, claim], producer=producer)
-                sent += 1
+                results[url] = app.send_task(
+                    POLL_TASK, args=[url, claim], producer=producer, ignore_result=not reports
+                )
     finally:
-        for url in claimed[sent:]:
+        for url in claimed[len(results) :]:
             store.release(url, claim)
-    return claim, claimed
+    return Queued(claim=claim, urls=claimed, results=results if reports else {})
 
 
 def poll_on_workers(
     store: Store, config: Config, now: datetime, *, poll_all: bool = False
 ) -> tuple[FeedReport, ...]:
     """`run --once` with a broker: queue the due sources (all, with `poll_all`), wait
-    for the workers to poll them (at most `workers.lease`), and report each source from
-    what its poll stored."""
+    for the workers to poll them (at most `workers.lease`), and report each source with
+    the report its worker returned."""
     check_shared_store(config)
-    claim, queued = queue_polls(make_app(config.workers), store, config, now, due=not poll_all)
-    log.info("run: %d polls queued for the workers", len(queued))
+    app = make_app(config.workers)
+    queued = queue_polls(app, store, config, now, due=not poll_all, reports=True)
+    log.info("run: %d polls queued for the workers", len(queued.urls))
     deadline = time.monotonic() + config.workers.lease.total_seconds()
-    waiting = store.claimed_by(claim)
+    waiting = store.claimed_by(queued.claim)  # a poll's write ends its claim
     while waiting and time.monotonic() < deadline:
         time.sleep(0.5)
-        waiting = store.claimed_by(claim)
-    states, new = store.feed_states(), store.new_entries(since=now)
+        waiting = store.claimed_by(queued.claim)
     names = {s.url: s.name for s in config.sources}
     reports = []
-    for url in queued:
-        report = partial(FeedReport, url=url, name=names[url])
-        state = states[url]
-        if url in waiting:
-            note = "not polled by a worker in time: it stays queued"
-            reports.append(report(status="deferred", note=note))
-        elif state.last_error_kind and state.error_count:
-            kind = FeedErrorKind(state.last_error_kind)
-            reports.append(report(status="error", error_kind=kind, error=state.last_error))
-        elif state.last_error_kind == "partial":
-            reports.append(report(status="partial", new=new.get(url, 0), error=state.last_error))
-        else:
-            reports.append(report(status="ok", new=new.get(url, 0)))
+    for url in queued.urls:
+        result = queued.results[url]
+        returned = None
+        if url not in waiting:  # stored: its report follows within moments
+            try:
+                returned = result.get(timeout=REPORT_WAIT, propagate=False)
+            except CeleryTimeoutError:
+                returned = None
+            result.forget()
+        if isinstance(returned, dict):
+            reports.append(report_from_json(returned))
+            continue
+        note = (
+            "not polled by a worker in time: it stays queued"
+            if url in waiting
+            else "polled, but its worker's report was lost"
+        )
+        reports.append(FeedReport(url=url, name=names[url], status=PollStatus.DEFERRED, note=note))
     return tuple(reports)
+
+
+def report_as_json(report: FeedReport) -> dict[str, Any]:
+    """A FeedReport as the JSON a task returns through the result backend."""
+    values = {f.name: getattr(report, f.name) for f in fields(report)}
+    kind = report.error_kind
+    return values | {"status": report.status.value, "error_kind": kind and kind.value}
+
+
+def report_from_json(data: dict[str, Any]) -> FeedReport:
+    kind = data.get("error_kind")
+    return FeedReport(
+        **{
+            **data,
+            "status": PollStatus(data["status"]),
+            "error_kind": FeedErrorKind(kind) if kind is not None else None,
+        }
+    )
 
 
 @dataclass
@@ -177,30 +221,36 @@ class WorkerContext:
 CONTEXT: WorkerContext | None = None  # set by start_worker, inherited by pool processes
 
 
-def poll_task(task: Any, url: str, claim: str) -> str:
-    """One source's poll on a worker: what the service does for it on one machine."""
+def poll_task(task: Any, url: str, claim: str) -> dict[str, Any] | None:
+    """One source's poll on a worker (poll.poll_source, as the service does it on one
+    machine); returns its FeedReport as JSON, or None when this delivery did not poll:
+    the source is unknown here, another worker polls it, or it was polled already."""
     if CONTEXT is None:
         raise RuntimeError("aggregator.poll runs in `aggregator worker` only")
     config, store, fetcher, gate = CONTEXT.current()
     source = next((s for s in config.sources if s.url == url), None)
     if source is None:  # its claim lapses after the lease: a worker that knows it polls it
         log.error("poll: %s is not in this worker's %s", url, CONTEXT.config_path)
-        return "unknown"
+        return None
     with store.polling(url) as mine:
         if not mine:
             log.info("poll: %s is being polled by another worker", source.name)
-            return "busy"
+            return None
         if store.claim_of(url) != claim:
             log.info("poll: %s was polled already (a task delivered again)", source.name)
-            return "done"
+            return None
         log.info("poll: %s (%s)", source.name, url)
-        now = datetime.now(UTC)
-        state = store.feed_state(url)
-        update = update_feed(source, state, fetcher, now, gate)
-        hours = store.posting_hours(since=now - HISTORY, source_url=url).get(url, 0)
-        report = store_update(source, state, update, store, now, config, hours)
-    (log.warning if report.status == "error" else log.info)("%s", report_line(report))
-    return report.status
+        report = poll_source(source, store, fetcher, gate, datetime.now(UTC), config)
+    return report_as_json(report)
+
+
+def _poll_on_worker(task: Any, url: str, claim: str) -> dict[str, Any]:
+    """The Celery task: a delivery that did not poll stores no result, so that it never
+    overwrites the report of the delivery that did."""
+    report = poll_task(task, url, claim)
+    if report is None:
+        raise Ignore()
+    return report
 
 
 def start_worker(

@@ -34,7 +34,8 @@ class Claims:
         """Claim those of the sources that are due (any, if not `due`), not disabled and
         not claimed already (or claimed before `now - lease`), all under one new claim id;
         return it and the sources claimed. One conditional UPDATE per chunk: a source is
-        never claimed twice."""
+        never claimed twice. "Due" is scheduler.is_due stated in SQL (not disabled; no next
+        check, or it has come); tests/integration/test_poll_paths.py checks that the two agree."""
         token = str(uuid.uuid4())
         claimed: list[str] = []
         with self._session.begin() as session:

@@ -238,7 +238,11 @@ def test_run_once_with_workers(
         assert "0 sources polled" in again.stdout, again.stderr  # none is due yet
         forced = run_cli(*db, "run", "--once", "--all", cwd=tmp_path)
         assert "30 sources polled, 1 failed" in forced.stdout, forced.stderr
-        assert "s0: 0 new" in forced.stdout
+        # Each source as its worker reported it (issue 17: a 304 was once told as "ok").
+        assert "304   s0: not modified" in forced.stdout
+        assert "FAIL  s7: http_5xx: HTTP 500 Internal Server Error [failing for 2 polls" in (
+            forced.stdout
+        )
         exported = run_cli("--db", postgres, "export", "entries", cwd=tmp_path)
         assert len(exported.stdout.splitlines()) == 29 * 3
     finally:
