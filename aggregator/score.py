@@ -15,6 +15,7 @@ clamp). More sources never lower a score: every term grows or stays with each so
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from urllib.parse import urlsplit
 
@@ -71,8 +72,16 @@ def score_story(
 
 
 def _domain(member: StoredEntry) -> str:
-    host = urlsplit(member.url or member.source_url).hostname or member.source_url
+    url = member.url or member.source_url
+    start = url.find("//") + 2  # the host ends the URL's first part, which many share
+    ends = [i for i in (url.find(c, start) for c in "/?#") if i >= 0] if start > 1 else []
+    host = _host(url[: min(ends, default=len(url))]) or member.source_url
     return host.removeprefix("www.")
+
+
+@functools.lru_cache(maxsize=4096)
+def _host(start: str) -> str | None:
+    return urlsplit(start).hostname
 
 
 def is_copy(member: StoredEntry, story: Story) -> bool:

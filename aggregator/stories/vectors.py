@@ -125,11 +125,9 @@ def _lexical(signatures: Sequence[str]) -> list[tuple[int, tuple[int, int, int],
     # (entry, hash), which only differs where two words of one entry share a hash.
     kind = kinds[ids]
     words = kind != _ENTITY
-    pairs, inverse = np.unique(owner[words] * many + term_of[ids[words]], return_inverse=True)
+    pairs, inverse = factorize(owner[words] * many + term_of[ids[words]])
     sublinear = 1.0 + np.log(np.bincount(inverse, np.where(kind[words] == _TITLE, 2.0, 1.0)))
-    terms, inverse = np.unique(
-        pairs // many * _HIGH + hash_of[pairs % many].astype(np.int64), return_inverse=True
-    )
+    terms, inverse = factorize(pairs // many * _HIGH + hash_of[pairs % many].astype(np.int64))
     weights = np.bincount(inverse, sublinear).astype("<f2")
     # The headline's names and numbers (a hash that is both counts as a number).
     entity = ids[kind == _ENTITY]
@@ -231,12 +229,19 @@ def unpack_all(blobs: Sequence[bytes]) -> Vectors:
     )
 
 
+def factorize(values: NDArray[Any]) -> tuple[NDArray[Any], NDArray[np.intp]]:
+    """`np.unique(values, return_inverse=True)`, 2-3x faster on millions of values: a
+    plain sort of the values and a binary search, no argsort."""
+    distinct = np.unique(values)
+    return distinct, np.searchsorted(distinct, values)
+
+
 def tfidf(vectors: Vectors) -> tuple[sparse.csr_matrix, NDArray[np.uint32], NDArray[np.int64]]:
     """The lexical view of many entries: unit rows of sublinear term weights times the
     IDF of these entries; with the vocabulary (sorted hashes) and each term's df."""
     n = len(vectors.lengths)
     rows = np.repeat(np.arange(n), vectors.lengths)
-    vocabulary, cols = np.unique(vectors.terms, return_inverse=True)
+    vocabulary, cols = factorize(vectors.terms)
     df = np.bincount(cols, minlength=len(vocabulary))
     data = vectors.weights * (np.log((1.0 + n) / (1.0 + df)) + 1.0)[cols]
     norms = np.sqrt(np.bincount(rows, data * data, minlength=n))
