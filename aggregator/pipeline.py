@@ -46,7 +46,7 @@ from aggregator.rules import boosts, is_wanted
 from aggregator.scheduler import due_feeds
 from aggregator.score import score_story
 from aggregator.store import Store
-from aggregator.stories import assign_stories, group_stories, related_stories
+from aggregator.stories import Point, assign_stories, group_stories, related_stories
 from aggregator.stories.vectors import encode
 from aggregator.websub import ping_hub
 
@@ -240,12 +240,10 @@ def group_new_entries(config: Config, store: Store, now: datetime) -> int:
     vectors of the entries around the new ones (the dedupe window on either side) plus
     any older entry that shares a canonical URL with them: the cost grows with the window,
     never with the size of the store."""
-    pending = store.unassigned_points()
-    if not pending:
+    new = embedded(store.unassigned_points())
+    if not new:
         return 0
-    packed = encode([source for _, source in pending])
-    vectors = {p.id: v for (p, _), v in zip(pending, packed, strict=True)}
-    new = [replace(p, vector=vectors[p.id]) for p, _ in pending]
+    vectors = {p.id: p.vector for p in new}
     window = config.dedupe.window
     known = store.story_points(
         since=min(p.published for p in new) - window, until=max(p.published for p in new) + window
@@ -254,3 +252,10 @@ def group_new_entries(config: Config, store: Store, now: datetime) -> int:
     decisions = assign_stories(new, (*same_url, *known), config.dedupe)
     store.assign_stories(decisions, vectors, now=now)
     return len(new)
+
+
+def embedded(pending: list[tuple[Point, tuple[str, str, str]]]) -> list[Point]:
+    """The new entries with their vectors, made from their texts (which are dropped
+    here: a batch's texts are its largest part)."""
+    packed = encode([source for _, source in pending])
+    return [replace(p, vector=v) for (p, _), v in zip(pending, packed, strict=True)]

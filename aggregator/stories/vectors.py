@@ -95,7 +95,16 @@ def term_hash(term: str) -> int:
 
 
 def encode(entries: Sequence[tuple[str, str, str]]) -> list[bytes]:
-    """(headline, text, signature) -> their packed vectors."""
+    """(headline, text, signature) -> their packed vectors, CHUNK entries at a time (an
+    entry's vector is its own: chunks bound the memory of the batch's tokens)."""
+    return [
+        packed
+        for start in range(0, len(entries), CHUNK)
+        for packed in _encode(entries[start : start + CHUNK])
+    ]
+
+
+def _encode(entries: Sequence[tuple[str, str, str]]) -> list[bytes]:
     rows = semantic([f"{title} {text[:LEAD]}".strip() for title, text, _ in entries])
     halves = rows.astype("<f2").tobytes()
     size = 2 * DIM
