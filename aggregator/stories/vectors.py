@@ -255,6 +255,10 @@ def tfidf(vectors: Vectors) -> tuple[sparse.csr_matrix, NDArray[np.uint32], NDAr
     data = vectors.weights * (np.log((1.0 + n) / (1.0 + df)) + 1.0)[cols]
     norms = np.sqrt(np.bincount(rows, data * data, minlength=n))
     data = data / np.where(norms > 0, norms, 1.0)[rows]
-    matrix = sparse.csr_matrix((data.astype(np.float32), (rows, cols)), shape=(n, len(vocabulary)))
+    indptr = np.zeros(n + 1, np.int64)  # an entry's terms are distinct and consecutive
+    np.cumsum(vectors.lengths, out=indptr[1:])
+    matrix = sparse.csr_matrix(
+        (data.astype(np.float32), cols.astype(np.int32), indptr), shape=(n, len(vocabulary))
+    )
     matrix.sort_indices()
     return matrix, vocabulary, df
