@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
+from aggregator.parse.signature import signature
 from aggregator.records import StoredEntry, Story
-from aggregator.signature import signature
 from aggregator.stories import Point
 from aggregator.stories.vectors import encode
 from tests.conftest import NOW

@@ -81,7 +81,7 @@ def cli(
 ) -> None:
     """Poll RSS/Atom/JSON feeds, merge the same story across sources, score it, and
     republish one curated feed."""
-    from aggregator.console import setup_logging
+    from aggregator.run.console import setup_logging
 
     setup_logging(verbose, log_format)
     ctx.obj = {
@@ -117,7 +117,7 @@ def errors_to_exit_codes() -> Iterator[None]:
         click.echo(str(exc), err=True)
         sys.exit(EXIT_PUBLISH)
     except AggregatorError as exc:
-        from aggregator.lock import LockedError
+        from aggregator.run.lock import LockedError
 
         click.echo(str(exc), err=True)
         sys.exit(EXIT_LOCKED if isinstance(exc, LockedError) else EXIT_STORE)
@@ -139,7 +139,7 @@ def _database_error(exc: Exception) -> bool:
 
 def print_report(report: RunReport, output_dir: Path, *, quiet: bool = False) -> None:
     """One line per polled source and a summary; `quiet`: only the failed sources."""
-    from aggregator.poll import report_line
+    from aggregator.run.poll import report_line
 
     for feed in report.feeds:
         if quiet and feed.status != "error":

@@ -11,7 +11,7 @@ import pytest
 
 from aggregator.config import DEFAULT_USER_AGENT
 from aggregator.errors import FeedError, FeedErrorKind
-from aggregator.fetch import Fetcher, cache_lifetime, leads_to_private, parse_retry_after
+from aggregator.fetch.http import Fetcher, cache_lifetime, leads_to_private, parse_retry_after
 from aggregator.records import FeedState, FetchSettings
 from tests.feeds import rss
 from tests.feedserver import Route, drip, endless

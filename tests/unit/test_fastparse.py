@@ -14,8 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aggregator.fastparse import fast_parse
-from aggregator.parse import parse_feed, parse_with_feedparser
+from aggregator.parse.fast import fast_parse
+from aggregator.parse.feed import parse_feed, parse_with_feedparser
 from tests.conftest import ROOT, SHARED
 
 sys.path.insert(0, str(ROOT / "scripts"))

@@ -23,9 +23,9 @@ from feedgen.feed import FeedGenerator
 from lxml import etree
 
 from aggregator import __version__
-from aggregator.digest import DigestItem, atom_id, files_of
 from aggregator.errors import PublishError
-from aggregator.page import render_index, render_story_body
+from aggregator.publish.digest import DigestItem, atom_id, files_of
+from aggregator.publish.page import render_index, render_story_body
 from aggregator.records import OutputSettings, PublishSettings
 
 ATOM_NS = "http://www.w3.org/2005/Atom"

@@ -28,11 +28,10 @@ from datetime import datetime, timedelta
 from itertools import zip_longest
 from urllib.parse import urlsplit
 
-from aggregator.decide import decide_update
-from aggregator.discover import discover_feed
 from aggregator.errors import FeedError, FeedErrorKind
-from aggregator.fetch import Fetcher
-from aggregator.parsing import (
+from aggregator.fetch.discover import discover_feed
+from aggregator.fetch.http import Fetcher
+from aggregator.parse.pool import (
     Parser,
     ParserPool,
     parse_and_normalise,
@@ -47,7 +46,8 @@ from aggregator.records import (
     FeedUpdate,
     PollStatus,
 )
-from aggregator.scheduler import HISTORY
+from aggregator.run.decide import decide_update
+from aggregator.run.scheduler import HISTORY
 from aggregator.store import Store
 
 log = logging.getLogger("aggregator")
