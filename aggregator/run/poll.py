@@ -123,6 +123,11 @@ def update_feed(
             discovered = discover_feed(result.body, result.final_url)
             if discovered is None:
                 raise
+            # The feed may live on another host: its own slot and its own Retry-After.
+            host = urlsplit(discovered).hostname or ""
+            until = gate.blocked_until(host, now)
+            if until is not None:
+                return FeedUpdate(deferred_until=until)
             with gate.slot(host):
                 result = fetcher.fetch_feed(discovered, None, now, secret, owner=source.url)
             parsed = parser(
