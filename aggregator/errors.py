@@ -35,6 +35,10 @@ class PublishError(AggregatorError):
         super().__init__(f"publish: {message}")
 
 
+class LockedError(AggregatorError):
+    """Another process is writing to the same store (run/lock.py)."""
+
+
 class FeedErrorKind(StrEnum):
     NETWORK = "network"
     TIMEOUT = "timeout"

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 
-from aggregator.digest import atom_id, score_line
+from aggregator.publish.digest import atom_id, score_line
 from aggregator.records import FeedSource, Rule, Score, StoredEntry, Story
 from aggregator.rules import boosts, is_wanted, matched_rules
 

@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from aggregator.config import load_config, parse_duration
-from aggregator.digest import score_line
+from aggregator.publish.digest import score_line
 from aggregator.rules import boosts, is_wanted
 from aggregator.score import score_story
 from aggregator.store import Store

@@ -158,7 +158,7 @@ def build(path: Path, size: int, batch: int, per_day: int) -> dict[str, float]:
 
 def group(path: Path, size: int, per_day: int) -> dict[str, float]:
     """Time grouping the new entries (its own process, so that peak memory is its own)."""
-    from aggregator.pipeline import group_new_entries
+    from aggregator.run.pipeline import group_new_entries
     from aggregator.store import Store
 
     config = config_for(path)

@@ -27,8 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from aggregator.errors import FeedError  # noqa: E402
-from aggregator.normalise import normalise_entries  # noqa: E402
-from aggregator.parse import parse_feed  # noqa: E402
+from aggregator.parse.feed import parse_feed  # noqa: E402
+from aggregator.parse.normalise import normalise_entries  # noqa: E402
 from aggregator.records import FeedSource, FeedState  # noqa: E402
 from aggregator.store import Store  # noqa: E402
 

@@ -5,11 +5,33 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from aggregator.records import StoredEntry, Story
-from aggregator.signature import signature
+from aggregator.parse.signature import signature
+from aggregator.records import Item, StoredEntry, Story
 from aggregator.stories import Point
 from aggregator.stories.vectors import encode
 from tests.conftest import NOW
+
+
+def item(key: str, title: str = "T", **kw: object) -> Item:
+    """A normalised Item of https://s.example/feed, as the store takes it (`kw` overrides
+    any field)."""
+    fields: dict[str, object] = dict(
+        source_url="https://s.example/feed",
+        key=key,
+        url=f"https://s.example/{key}",
+        canonical_url=f"https://s.example/{key}",
+        title=title,
+        summary_html="<p>s</p>",
+        content_html=None,
+        text="s",
+        author=None,
+        tags=("ml",),
+        published=NOW,
+        updated=NOW,
+        content_hash=f"{key}:{title}",
+    )
+    fields.update(kw)
+    return Item(**fields)  # type: ignore[arg-type]
 
 
 def entry(

@@ -18,7 +18,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from aggregator import __version__
-from aggregator.errors import AggregatorError, ConfigError, PublishError, StoreError
+from aggregator.errors import (
+    AggregatorError,
+    ConfigError,
+    FeedError,
+    LockedError,
+    PublishError,
+    StoreError,
+)
 
 if TYPE_CHECKING:
     from aggregator.records import Config, RunReport
@@ -29,6 +36,15 @@ if TYPE_CHECKING:
 
 EXIT_OK, EXIT_FEEDS_FAILED, EXIT_CONFIG, EXIT_STORE, EXIT_PUBLISH, EXIT_LOCKED = 0, 1, 2, 3, 4, 5
 EXIT_LISTEN = 6
+# Each error the CLI reports in one line, and its exit code (the first that matches). An
+# AggregatorError that is none of these is a bug: it keeps its traceback.
+EXIT_CODES: tuple[tuple[type[AggregatorError], int], ...] = (
+    (ConfigError, EXIT_CONFIG),
+    (StoreError, EXIT_STORE),
+    (PublishError, EXIT_PUBLISH),
+    (LockedError, EXIT_LOCKED),
+    (FeedError, EXIT_FEEDS_FAILED),
+)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -81,7 +97,7 @@ def cli(
 ) -> None:
     """Poll RSS/Atom/JSON feeds, merge the same story across sources, score it, and
     republish one curated feed."""
-    from aggregator.console import setup_logging
+    from aggregator.run.console import setup_logging
 
     setup_logging(verbose, log_format)
     ctx.obj = {
@@ -107,25 +123,22 @@ def errors_to_exit_codes() -> Iterator[None]:
     traceback; anything else is a bug and keeps its traceback."""
     try:
         yield
-    except ConfigError as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(EXIT_CONFIG)
-    except StoreError as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(EXIT_STORE)
-    except PublishError as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(EXIT_PUBLISH)
     except AggregatorError as exc:
-        from aggregator.lock import LockedError
-
+        code = exit_code(exc)
+        if code is None:
+            raise
         click.echo(str(exc), err=True)
-        sys.exit(EXIT_LOCKED if isinstance(exc, LockedError) else EXIT_STORE)
+        sys.exit(code)
     except Exception as exc:
         if not _database_error(exc):
             raise
         click.echo(f"store: {getattr(exc, 'orig', None) or exc}", err=True)
         sys.exit(EXIT_STORE)
+
+
+def exit_code(exc: AggregatorError) -> int | None:
+    """The exit code of an error the CLI reports in one line (EXIT_CODES), or None."""
+    return next((code for kind, code in EXIT_CODES if isinstance(exc, kind)), None)
 
 
 def _database_error(exc: Exception) -> bool:
@@ -139,7 +152,7 @@ def _database_error(exc: Exception) -> bool:
 
 def print_report(report: RunReport, output_dir: Path, *, quiet: bool = False) -> None:
     """One line per polled source and a summary; `quiet`: only the failed sources."""
-    from aggregator.poll import report_line
+    from aggregator.run.poll import report_line
 
     for feed in report.feeds:
         if quiet and feed.status != "error":

@@ -83,8 +83,8 @@ def _since(value: str | None) -> datetime | None:
 def explain(ctx: click.Context, ident: str) -> None:
     """Why an entry (numeric id) or a story (story id or Atom urn:uuid) is what it is:
     its members and why each joined, matched rules, and the score components."""
-    from aggregator.digest import atom_id
     from aggregator.explain import explain_story, wanted_members
+    from aggregator.publish.digest import atom_id
     from aggregator.rules import boosts
     from aggregator.score import score_story
     from aggregator.store import Store
@@ -151,7 +151,7 @@ def prune(ctx: click.Context, older_than: str | None, dry_run: bool, yes: bool) 
     back. On a terminal, asks first when more than half of the stored entries would go.
     The service does this once a day by itself."""
     from aggregator.config import parse_duration
-    from aggregator.lock import store_lock
+    from aggregator.run.lock import store_lock
     from aggregator.store import Store
 
     with errors_to_exit_codes():
@@ -209,7 +209,7 @@ def copy_store(ctx: click.Context, target: str) -> None:
 
     from sqlalchemy import make_url
 
-    from aggregator.lock import store_lock
+    from aggregator.run.lock import store_lock
     from aggregator.store import Store
     from aggregator.store.copy import copy_store as copy_all
 

@@ -56,15 +56,15 @@ def run(
     """Poll, process and publish: once (for cron), or as a long-running service that polls
     each source when it is due (SIGTERM stops it, SIGHUP reloads feeds.yaml). A progress
     bar shows on a terminal."""
-    from aggregator.console import progress_bar, under_cron
-    from aggregator.fetch import Fetcher
-    from aggregator.lock import store_lock
-    from aggregator.pipeline import run_once
+    from aggregator.fetch.http import Fetcher
+    from aggregator.run.console import progress_bar, under_cron
+    from aggregator.run.lock import store_lock
+    from aggregator.run.pipeline import run_once
     from aggregator.store import Store
 
     with errors_to_exit_codes():
         if not once:
-            from aggregator.service import Service
+            from aggregator.run.service import Service
 
             o = ctx.obj
             with store_lock(load(ctx), wait=wait):
@@ -118,7 +118,7 @@ def worker(ctx: click.Context, concurrency: int, pool: str, hostname: str | None
     """A Celery worker that polls the sources `aggregator run` queues (with a broker: see
     docs/scaling.md). Start any number, on any hosts sharing the PostgreSQL database and
     the same feeds.yaml. SIGTERM stops it after the polls it runs."""
-    from aggregator.tasks import start_worker
+    from aggregator.run.tasks import start_worker
 
     with errors_to_exit_codes():
         o = ctx.obj
@@ -139,8 +139,8 @@ def worker(ctx: click.Context, concurrency: int, pool: str, hostname: str | None
 def status(ctx: click.Context, as_json: bool) -> None:
     """Per source: last success, last error, consecutive errors, next check, entries,
     effective interval, and the feeds.yaml edits to make."""
-    from aggregator.peek import peek_states
-    from aggregator.status import render_table, status_rows
+    from aggregator.health.peek import peek_states
+    from aggregator.health.status import render_table, status_rows
 
     with errors_to_exit_codes():
         config = load(ctx)

@@ -30,9 +30,9 @@ def serve(ctx: click.Context, host: str, port: int, stale: str, quiet: bool) -> 
     the Common Log Format. Exits 6 when it cannot listen (the port is in use). SIGTERM
     or Ctrl-C stops it."""
     from aggregator.config import parse_duration
-    from aggregator.health import render_metrics
-    from aggregator.pipeline import collect_health
-    from aggregator.serve import make_server
+    from aggregator.health.metrics import render_metrics
+    from aggregator.publish.serve import make_server
+    from aggregator.run.pipeline import collect_health
     from aggregator.store import Store
 
     with errors_to_exit_codes():

@@ -27,11 +27,11 @@ def add(ctx: click.Context, url: str, name: str | None, tags: tuple[str, ...]) -
     """Find the feed at URL (a feed, or a page that links to one), check that it parses,
     and append it to feeds.yaml, keeping the file's comments."""
     from aggregator.config import check_url, find_source, name_key
-    from aggregator.discover import discover_feed
+    from aggregator.config.feeds_file import NewFeed, append_feeds
     from aggregator.errors import FeedError
-    from aggregator.feeds_file import NewFeed, append_feeds
-    from aggregator.fetch import Fetcher
-    from aggregator.parse import parse_feed
+    from aggregator.fetch.discover import discover_feed
+    from aggregator.fetch.http import Fetcher
+    from aggregator.parse.feed import parse_feed
 
     with errors_to_exit_codes():
         config = load(ctx)
@@ -81,7 +81,7 @@ def remove(ctx: click.Context, name: str) -> None:
     slash do not count). Its stored entries stay; published stories keep them until they
     age out."""
     from aggregator.config import find_source
-    from aggregator.feeds_file import remove_feed
+    from aggregator.config.feeds_file import remove_feed
 
     with errors_to_exit_codes():
         config = load(ctx)
@@ -101,9 +101,9 @@ def import_opml(ctx: click.Context, file: Path) -> None:
     keeping the file's comments. Folders and categories become tags; feeds already
     listed are skipped."""
     from aggregator.config import name_key
+    from aggregator.config.feeds_file import NewFeed, append_feeds, lists_feeds
+    from aggregator.config.opml import OpmlError, read_opml
     from aggregator.config.values import same_feed
-    from aggregator.feeds_file import NewFeed, append_feeds, lists_feeds
-    from aggregator.opml import OpmlError, read_opml
 
     with errors_to_exit_codes():
         path = ctx.obj["config_path"]
@@ -141,7 +141,7 @@ def import_opml(ctx: click.Context, file: Path) -> None:
 def export_opml(ctx: click.Context) -> None:
     """Write the sources of feeds.yaml as an OPML 2.0 subscription list on stdout, for any
     feed reader (tags become folders)."""
-    from aggregator.opml import write_opml
+    from aggregator.config.opml import write_opml
 
     with errors_to_exit_codes():
         config = load(ctx)

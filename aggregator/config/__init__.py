@@ -2,6 +2,10 @@
 
 Every user mistake becomes a ConfigError that names its line: unknown keys, wrong types,
 bad URLs, bad durations, bad regular expressions and duplicate sources.
+
+Beside it: `sections`, `sources` and `values` (the parts of a config), `cache` (a parsed
+config kept between runs), `feeds_file` (edits to the `feeds:` list that keep comments)
+and `opml` (subscription lists in and out).
 """
 
 from __future__ import annotations

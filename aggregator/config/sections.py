@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from aggregator import __version__
+from aggregator import HOMEPAGE, __version__
 from aggregator.config.values import Node, check_url, parse_size, redact
 from aggregator.errors import ConfigError
 from aggregator.records import (
@@ -23,9 +23,7 @@ from aggregator.records import (
 )
 from aggregator.stories.members import REPRESENTATIVE_KEYS
 
-DEFAULT_USER_AGENT = (
-    f"aggregator/{__version__} (self-hosted feed aggregator; +https://github.com/aggregator)"
-)
+DEFAULT_USER_AGENT = f"aggregator/{__version__} (self-hosted feed aggregator; +{HOMEPAGE})"
 
 
 def parse_schedule(top: Node) -> ScheduleSettings:

@@ -18,9 +18,9 @@ from pathlib import Path
 from typing import ClassVar
 
 from aggregator.config import parse_config
-from aggregator.fetch import Fetcher
-from aggregator.pipeline import run_once
+from aggregator.fetch.http import Fetcher
 from aggregator.records import RunReport
+from aggregator.run.pipeline import run_once
 from aggregator.store import Store
 
 SAMPLE_NOW = datetime(2026, 11, 28, 18, 0, tzinfo=UTC)

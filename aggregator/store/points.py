@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from aggregator.signature import signature
+from aggregator.parse.signature import signature
 from aggregator.store.models import EntryRow, SourceRow, StoryRow
 from aggregator.store.rows import CHUNK
 from aggregator.stories.grouping import Decision, Point

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from scipy import sparse
 
-from aggregator.signature import ENTITY_PREFIX, TITLE_PREFIX
+from aggregator.parse.signature import ENTITY_PREFIX, TITLE_PREFIX
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray

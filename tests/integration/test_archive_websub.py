@@ -14,7 +14,7 @@ import feedparser
 import pytest
 from lxml import etree
 
-from aggregator.archive import page_name, render_page
+from aggregator.publish.archive import page_name, render_page
 from aggregator.records import PublishSettings
 from tests.conftest import run_cli
 from tests.feeds import rss

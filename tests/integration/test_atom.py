@@ -10,6 +10,7 @@ import feedparser
 import pytest
 from lxml import etree, html
 
+from aggregator import HOMEPAGE
 from tests.conftest import run_cli
 from tests.feeds import atom, rfc822, rss
 from tests.feedserver import Route
@@ -180,6 +181,7 @@ def test_every_format_carries_the_same_items(tmp_path, feed_server):
     # The score and source count, for programs: agg: elements in Atom, _aggregator in JSON.
     for entry, item in zip(atom_feed.entries, json_feed["items"], strict=True):
         assert int(entry["agg_score"]) == item["_aggregator"]["score"]
+        assert item["_aggregator"]["about"] == f"{HOMEPAGE}#published-items"
         assert int(entry["agg_sources"]) == item["_aggregator"]["sources"] == 1
         assert f">{item['_aggregator']['score']}</strong> Impact Score" in entry.content[0].value
     links = {(link.rel, link.type): link.href for link in atom_feed.feed.links}

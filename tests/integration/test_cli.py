@@ -154,7 +154,7 @@ def test_demo_items_read_like_a_digest_page(tmp_path):
     stories with whole-sentence summaries; Lab Notes' content is the body of its story."""
     from lxml import html
 
-    from aggregator.excerpt import sentences
+    from aggregator.publish.excerpt import sentences
 
     assert run_cli("demo", "--output", "out", cwd=tmp_path).returncode == 0
     feed = feedparser.parse((tmp_path / "out" / "feed.atom").read_bytes())

@@ -97,7 +97,7 @@ def test_one_writer_at_a_time_on_either_database(
 
     from sqlalchemy import create_engine, text
 
-    from aggregator.lock import ADVISORY_KEY
+    from aggregator.run.lock import ADVISORY_KEY
 
     feed_server.routes["/a.xml"] = Route(body=feed("alpha", 2))
     (tmp_path / "feeds.yaml").write_text(

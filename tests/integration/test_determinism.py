@@ -15,8 +15,8 @@ from pathlib import Path
 from ruamel.yaml import YAML
 
 from aggregator.config import parse_config
-from aggregator.fetch import Fetcher
-from aggregator.pipeline import run_once
+from aggregator.fetch.http import Fetcher
+from aggregator.run.pipeline import run_once
 from aggregator.store import Store
 from tests.conftest import NOW
 from tests.feeds import rss

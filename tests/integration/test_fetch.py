@@ -6,13 +6,15 @@ import gzip
 import socket
 import threading
 import time
+from datetime import timedelta
 
 import pytest
 
 from aggregator.config import DEFAULT_USER_AGENT
 from aggregator.errors import FeedError, FeedErrorKind
-from aggregator.fetch import Fetcher, cache_lifetime, leads_to_private, parse_retry_after
-from aggregator.records import FeedState, FetchSettings
+from aggregator.fetch.http import Fetcher, cache_lifetime, leads_to_private, parse_retry_after
+from aggregator.records import FeedSource, FeedState, FetchSettings
+from aggregator.run.poll import HostGate, update_feed
 from tests.feeds import rss
 from tests.feedserver import Route, drip, endless
 
@@ -222,3 +224,35 @@ def test_connection_refused_is_a_network_error(now):
     sock.close()
     error = fail(fetcher(), f"http://127.0.0.1:{port}/feed", now)
     assert error.kind is FeedErrorKind.NETWORK
+
+
+def page_to(feed_url: str) -> Route:
+    html = f'<html><head><link rel="alternate" type="application/rss+xml" href="{feed_url}">'
+    return Route(body=html.encode(), headers={"Content-Type": "text/html"})
+
+
+def test_a_discovered_feed_on_another_host_is_polite_to_that_host(feed_server, now):
+    """The page is on 127.0.0.1, the feed it advertises on localhost (another host name,
+    the same server): the feed's host is the one deferred to and blocked by a 429."""
+    feed_url = f"http://localhost:{feed_server.httpd.server_address[1]}/feed.xml"
+    feed_server.routes["/page"] = page_to(feed_url)
+    source = FeedSource(url=feed_server.url("/page"), name="page")
+    gate = HostGate(per_host=1)
+    later = now + timedelta(hours=1)
+
+    gate.block("localhost", later)  # the feed's host asked us to wait
+    update = update_feed(source, None, fetcher(), now, gate)
+    assert update.deferred_until == later
+    assert feed_server.requests_for("/feed.xml") == []
+
+    gate = HostGate(per_host=1)
+    feed_server.routes["/feed.xml"] = Route(status=429, headers={"Retry-After": "120"})
+    update = update_feed(source, None, fetcher(), now, gate)
+    assert update.error is not None and update.error.kind is FeedErrorKind.RATE_LIMITED
+    assert gate.blocked_until("localhost", now) == now + timedelta(seconds=120)
+    assert gate.blocked_until("127.0.0.1", now) is None  # the page's host is not to blame
+
+    feed_server.routes["/feed.xml"] = Route(body=BODY)
+    gate = HostGate(per_host=1)
+    update = update_feed(source, None, fetcher(), now, gate)
+    assert update.discovered_url == feed_url and len(update.items or ()) == 1

@@ -14,15 +14,15 @@ from typing import Any
 
 import pytest
 
-from aggregator import tasks
 from aggregator.config import load_config
-from aggregator.fetch import Fetcher
-from aggregator.pipeline import run_once
+from aggregator.fetch.http import Fetcher
 from aggregator.records import Config, FeedReport, FeedSource, FeedState, PollStatus
-from aggregator.scheduler import due_feeds, is_due
-from aggregator.service import Service
+from aggregator.run import tasks
+from aggregator.run.pipeline import run_once
+from aggregator.run.scheduler import due_feeds, is_due
+from aggregator.run.service import Service
+from aggregator.run.tasks import WorkerContext, poll_task, report_from_json
 from aggregator.store import Store
-from aggregator.tasks import WorkerContext, poll_task, report_from_json
 from tests.feeds import rfc822, rss
 from tests.feedserver import FeedServer, Route
 

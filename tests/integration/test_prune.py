@@ -20,6 +20,7 @@ from aggregator.stories import Decision
 from tests.conftest import run_cli
 from tests.feeds import rss
 from tests.feedserver import FeedServer, Route
+from tests.records import item
 
 pytestmark = pytest.mark.clock  # dated on the real clock: also run a year ahead
 
@@ -80,27 +81,13 @@ def test_an_old_member_of_a_story_still_published_is_kept(tmp_path: Path) -> Non
     store = Store(f"sqlite:///{tmp_path / 'db.sqlite'}", create=True)
     store.sync_sources([source])
 
-    def item(key: str, published: datetime) -> Item:
-        return Item(
-            source_url=source.url,
-            key=key,
-            url=f"https://s.example/{key}",
-            canonical_url=f"https://s.example/{key}",
-            title=key,
-            summary_html="",
-            content_html=None,
-            text=key,
-            author=None,
-            tags=(),
-            published=published,
-            updated=published,
-            content_hash=key,
-        )
+    def dated(key: str, published: datetime) -> Item:
+        return item(key, key, published=published, updated=published)
 
     old, recent, alone = now - timedelta(days=120), now - timedelta(hours=2), now
     store.save_items(
         FeedState(url=source.url),
-        [item("old-in-live-story", old), item("recent", recent), item("old-alone", old)],
+        [dated("old-in-live-story", old), dated("recent", recent), dated("old-alone", old)],
         now=now,
     )
     ids = {e.title: e.id for e in store.unassigned_entries()}

@@ -9,6 +9,7 @@ from pathlib import Path
 import feedparser
 import pytest
 
+from aggregator import HOMEPAGE, __version__
 from tests.conftest import run_cli
 from tests.feeds import atom, iso, rfc822, rss
 from tests.feedserver import FeedServer, Route
@@ -74,7 +75,11 @@ def test_second_run_is_conditional_and_stores_nothing_new(tmp_path, feed_server)
     last = feed_server.requests_for("/wire.xml")[-1]
     assert last.headers["If-None-Match"] == '"v1"'
     assert last.headers["If-Modified-Since"] == "Sat, 28 Nov 2026 09:00:00 GMT"
-    assert "aggregator/" in last.headers["User-Agent"]
+    # The default User-Agent names the version and the project's home (RFC 9110 10.1.5).
+    assert (
+        last.headers["User-Agent"]
+        == f"aggregator/{__version__} (self-hosted feed aggregator; +{HOMEPAGE})"
+    )
     assert len(export(tmp_path)) == 2
 
 

@@ -101,9 +101,9 @@ def test_status_shows_intervals_in_whole_units(tmp_path, feed_server):
 
 
 def test_status_reads_sqlite_without_sqlalchemy_and_the_same_as_the_store(tmp_path, feed_server):
-    """`status` reads an SQLite store with sqlite3 (aggregator.peek) to start fast; what it
+    """`status` reads an SQLite store with sqlite3 (aggregator.health.peek) to start fast; what it
     reads must be what the Store reads."""
-    from aggregator.peek import peek_states
+    from aggregator.health.peek import peek_states
     from aggregator.store import Store
 
     feed_server.routes["/alpha.xml"] = Route(body=entries("alpha", 9), etag='"a"')

@@ -12,32 +12,13 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 import aggregator.store
-from aggregator.records import FeedSource, FeedState, Item
+from aggregator.records import FeedSource, FeedState
 from aggregator.store import Store
 from aggregator.store.models import Base
 from tests.conftest import NOW
+from tests.records import item
 
 SOURCE = FeedSource(url="https://s.example/feed", name="S")
-
-
-def item(key: str, title: str = "T", **kw: object) -> Item:
-    fields: dict[str, object] = dict(
-        source_url=SOURCE.url,
-        key=key,
-        url=f"https://s.example/{key}",
-        canonical_url=f"https://s.example/{key}",
-        title=title,
-        summary_html="<p>s</p>",
-        content_html=None,
-        text="s",
-        author=None,
-        tags=("ml",),
-        published=NOW,
-        updated=NOW,
-        content_hash=f"{key}:{title}",
-    )
-    fields.update(kw)
-    return Item(**fields)  # type: ignore[arg-type]
 
 
 def open_store(url: str) -> Store:

@@ -11,8 +11,8 @@ from collections import Counter
 import pytest
 
 from aggregator.errors import FeedError
-from aggregator.normalise import normalise_entries
-from aggregator.parse import parse_feed
+from aggregator.parse.feed import parse_feed
+from aggregator.parse.normalise import normalise_entries
 from tests.conftest import NOW, SHARED
 
 CORPUS = SHARED / "corpus"

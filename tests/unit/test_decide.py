@@ -7,7 +7,6 @@ from datetime import timedelta
 
 import pytest
 
-from aggregator.decide import decide_update
 from aggregator.errors import FeedError, FeedErrorKind
 from aggregator.records import (
     FeedSource,
@@ -17,7 +16,8 @@ from aggregator.records import (
     PollStatus,
     ScheduleSettings,
 )
-from aggregator.scheduler import due_at, due_feeds, is_due
+from aggregator.run.decide import decide_update
+from aggregator.run.scheduler import due_at, due_feeds, is_due
 from tests.conftest import NOW
 
 URL = "https://a.example/feed"

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from aggregator.digest import build_digest, updated
-from aggregator.excerpt import lead, leading_paragraphs
+from aggregator.publish.digest import build_digest, updated
+from aggregator.publish.excerpt import lead, leading_paragraphs
 from aggregator.records import Score, ScoredStory, StoredEntry, Story
 from tests.conftest import NOW
 from tests.records import entry, story

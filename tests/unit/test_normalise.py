@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aggregator.normalise import (
+from aggregator.parse.normalise import (
     canonical_url,
     clamp_date,
     html_to_text,

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from aggregator.errors import FeedError, FeedErrorKind
-from aggregator.parse import parse_feed
+from aggregator.parse.feed import parse_feed
 from tests.feeds import atom, rss
 
 URL = "https://example.com/feed"

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import tomllib
+
 import click
 from click.testing import CliRunner
 
+from aggregator import HOMEPAGE
 from aggregator.cli import cli
 from tests.conftest import ROOT
 
@@ -33,3 +36,11 @@ def test_every_command_is_in_the_readme_and_has_help() -> None:
     for section in ("### Running from cron", "### Running as a systemd service", "## OPML"):
         assert section in readme
     assert "aggregator_source_up" in readme  # the metrics are documented
+
+
+def test_the_projects_home_is_its_metadata() -> None:
+    """The User-Agent and the JSON Feed extension's `about` point at the Homepage that
+    pyproject.toml declares, and `about`'s anchor is a heading of the README."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["urls"]["Homepage"] == HOMEPAGE
+    assert "\n## Published items\n" in (ROOT / "README.md").read_text()

@@ -11,7 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from aggregator.config import parse_config
-from aggregator.digest import atom_id, build_digest, score_line
+from aggregator.publish.digest import atom_id, build_digest, score_line
 from aggregator.records import ScoredStory, ScoreSettings
 from aggregator.rules import boosts, is_wanted
 from aggregator.score import score_story

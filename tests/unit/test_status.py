@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from aggregator.status import _duration
+from aggregator.health.status import _duration
 
 
 @pytest.mark.parametrize(

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from aggregator.normalise import canonical_url
+from aggregator.parse.normalise import canonical_url
+from aggregator.parse.signature import signature
 from aggregator.records import DedupeSettings, StoredEntry
-from aggregator.signature import signature
 from aggregator.stories import assign_stories
 from tests.conftest import NOW
 from tests.records import points

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from aggregator.health.status import use_the_feed
 from aggregator.records import (
     FeedReport,
     FeedSource,
@@ -23,8 +24,7 @@ from aggregator.records import (
     PollStatus,
     ScheduleSettings,
 )
-from aggregator.scheduler import effective_interval, next_check
-from aggregator.status import use_the_feed
+from aggregator.run.scheduler import effective_interval, next_check
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -15,24 +15,24 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import urljoin
 
-from aggregator.archive import page_name, render_page, split_entries, week_of
-from aggregator.digest import FEED_FILE, DigestItem, build_digest
-from aggregator.fetch import Fetcher
-from aggregator.health import (
+from aggregator.fetch.http import Fetcher
+from aggregator.health.metrics import (
     DAYS,
     SourceHealth,
     render_metrics,
     source_health,
     why_nothing_published,
 )
-from aggregator.health_pages import (
+from aggregator.health.pages import (
     OPERATOR_FEED,
     STATUS_PAGE,
     render_operator_feed,
     render_status_page,
 )
-from aggregator.poll import Progress, poll_feeds
-from aggregator.publish import render_atom, render_outputs, write_atomic, write_outputs
+from aggregator.publish.archive import page_name, render_page, split_entries, week_of
+from aggregator.publish.digest import FEED_FILE, DigestItem, build_digest
+from aggregator.publish.feeds import render_atom, render_outputs, write_atomic, write_outputs
+from aggregator.publish.websub import ping_hub
 from aggregator.records import (
     Config,
     OutputSettings,
@@ -43,12 +43,12 @@ from aggregator.records import (
     Story,
 )
 from aggregator.rules import boosts, is_wanted
-from aggregator.scheduler import due_feeds
+from aggregator.run.poll import Progress, poll_feeds
+from aggregator.run.scheduler import due_feeds
 from aggregator.score import score_story
 from aggregator.store import Store
 from aggregator.stories import Point, assign_stories, group_stories, related_stories
 from aggregator.stories.vectors import encode
-from aggregator.websub import ping_hub
 
 log = logging.getLogger("aggregator")
 FEED_KINDS = ("atom", "rss", "json")  # what a WebSub hub is told about
@@ -69,7 +69,7 @@ def run_once(
     store.sync_sources(config.sources)
     states = store.feed_states()
     if config.workers.broker is not None:  # the workers poll; this run waits for them
-        from aggregator.tasks import poll_on_workers
+        from aggregator.run.tasks import poll_on_workers
 
         reports = poll_on_workers(store, config, now, poll_all=poll_all)
     else:

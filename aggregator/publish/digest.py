@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from aggregator.excerpt import lead, leading_paragraphs
-from aggregator.normalise import sanitise_html
+from aggregator.parse.normalise import sanitise_html
+from aggregator.publish.excerpt import lead, leading_paragraphs
 from aggregator.records import OutputSettings, ScoredStory, StoredEntry, Story
 
 # Atom ids are URNs derived from the story id: stable for as long as the story exists.

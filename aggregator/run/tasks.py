@@ -33,9 +33,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from aggregator.config import load_config
 from aggregator.errors import ConfigError, FeedErrorKind, StoreError
-from aggregator.fetch import Fetcher
-from aggregator.poll import HostGate, poll_source
+from aggregator.fetch.http import Fetcher
 from aggregator.records import Config, FeedReport, PollStatus, WorkerSettings
+from aggregator.run.poll import HostGate, poll_source
 from aggregator.store import Store
 
 log = logging.getLogger("aggregator")

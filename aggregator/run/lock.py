@@ -19,7 +19,7 @@ from typing import IO
 
 from sqlalchemy import make_url
 
-from aggregator.errors import AggregatorError, StoreError
+from aggregator.errors import LockedError, StoreError
 from aggregator.records import Config
 
 HELD: set[int] = set()  # descriptors of the locks this process holds (see release_in_child)
@@ -33,10 +33,6 @@ def release_in_child() -> None:
         with suppress(OSError):
             os.close(fd)
     HELD.clear()
-
-
-class LockedError(AggregatorError):
-    """Another process is writing to the same store."""
 
 
 def lock_path(config: Config) -> Path:

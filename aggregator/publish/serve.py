@@ -23,7 +23,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from aggregator.digest import FEED_FILE
+from aggregator.publish.digest import FEED_FILE
 
 log = logging.getLogger("aggregator")
 

@@ -28,11 +28,10 @@ from datetime import datetime, timedelta
 from itertools import zip_longest
 from urllib.parse import urlsplit
 
-from aggregator.decide import decide_update
-from aggregator.discover import discover_feed
 from aggregator.errors import FeedError, FeedErrorKind
-from aggregator.fetch import Fetcher
-from aggregator.parsing import (
+from aggregator.fetch.discover import discover_feed
+from aggregator.fetch.http import Fetcher
+from aggregator.parse.pool import (
     Parser,
     ParserPool,
     parse_and_normalise,
@@ -47,7 +46,8 @@ from aggregator.records import (
     FeedUpdate,
     PollStatus,
 )
-from aggregator.scheduler import HISTORY
+from aggregator.run.decide import decide_update
+from aggregator.run.scheduler import HISTORY
 from aggregator.store import Store
 
 log = logging.getLogger("aggregator")
@@ -123,6 +123,11 @@ def update_feed(
             discovered = discover_feed(result.body, result.final_url)
             if discovered is None:
                 raise
+            # The feed may live on another host: its own slot and its own Retry-After.
+            host = urlsplit(discovered).hostname or ""
+            until = gate.blocked_until(host, now)
+            if until is not None:
+                return FeedUpdate(deferred_until=until)
             with gate.slot(host):
                 result = fetcher.fetch_feed(discovered, None, now, secret, owner=source.url)
             parsed = parser(

@@ -25,8 +25,8 @@ from feedparser.exceptions import UndeclaredNamespace
 from lxml import etree
 
 from aggregator.errors import FeedError, FeedErrorKind
-from aggregator.fastparse import RSS11, fast_parse
-from aggregator.normalise import sanitise_html
+from aggregator.parse.fast import RSS11, fast_parse
+from aggregator.parse.normalise import sanitise_html
 from aggregator.records import ParsedEntry, ParsedFeed
 
 _HTML_START = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html)[\s>]", re.I | re.S)

@@ -31,11 +31,11 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from aggregator.config import load_config
 from aggregator.errors import AggregatorError, ConfigError, StoreError, StoreGoneError
-from aggregator.fetch import Fetcher
-from aggregator.pipeline import process_and_publish, report_health
-from aggregator.poll import HostGate, poll_source
+from aggregator.fetch.http import Fetcher
 from aggregator.records import Config, FeedReport
-from aggregator.scheduler import due_at
+from aggregator.run.pipeline import process_and_publish, report_health
+from aggregator.run.poll import HostGate, poll_source
+from aggregator.run.scheduler import due_at
 from aggregator.store import Store
 
 if TYPE_CHECKING:
@@ -77,7 +77,7 @@ class Service:
         self.config = load_config(config_path, **self.overrides)  # type: ignore[arg-type]
         self.app: Celery | None = None
         if self.config.workers.broker is not None:
-            from aggregator.tasks import check_shared_store, make_app
+            from aggregator.run.tasks import check_shared_store, make_app
 
             check_shared_store(self.config)
             self.app = make_app(self.config.workers)
@@ -222,7 +222,7 @@ class Service:
         least every PUBLISH_EVERY (for edits of stored entries)."""
         from kombu.exceptions import KombuError
 
-        from aggregator.tasks import queue_polls
+        from aggregator.run.tasks import queue_polls
 
         assert self.app is not None
         now = datetime.now(UTC)

@@ -11,9 +11,9 @@ from urllib.parse import urljoin
 
 from feedgen.feed import FeedGenerator
 
-from aggregator.digest import atom_id
-from aggregator.health import DAYS, SourceHealth
-from aggregator.page import environment
+from aggregator.health.metrics import DAYS, SourceHealth
+from aggregator.publish.digest import atom_id
+from aggregator.publish.page import environment
 from aggregator.records import PublishSettings
 
 STATUS_PAGE = "status.html"

@@ -18,8 +18,8 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import nh3
 
+from aggregator.parse.signature import signature
 from aggregator.records import Item, ParsedEntry, ParsedFeed
-from aggregator.signature import signature
 
 # Query parameters that only track the reader; removing them never changes the page.
 TRACKING_PARAMS = frozenset(

@@ -15,7 +15,7 @@ from lxml import etree
 from lxml import html as lxml_html
 from sentencex import segment
 
-from aggregator.normalise import shorten
+from aggregator.parse.normalise import shorten
 
 SHORT = 80  # a first sentence shorter than this is followed by the second (issue 16)
 LONGEST = 320  # past this, one sentence is cut at a word and marked

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from aggregator.errors import FeedError, FeedErrorKind
-from aggregator.lock import release_in_child
 from aggregator.records import Item
+from aggregator.run.lock import release_in_child
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,8 +39,8 @@ def parse_and_normalise(
     body: bytes, content_type: str, final_url: str, source_url: str, now: datetime
 ) -> Parsed:
     # Imported on first use: a run in which nothing changed never loads the parsers.
-    from aggregator.normalise import normalise_entries
-    from aggregator.parse import parse_feed
+    from aggregator.parse.feed import parse_feed
+    from aggregator.parse.normalise import normalise_entries
 
     parsed = parse_feed(body, {"content-type": content_type})
     items = normalise_entries(parsed, source_url=source_url, base_url=final_url, now=now)
@@ -89,8 +89,6 @@ class ParserPool:
     milliseconds, and are the parent's children (their CPU time is the run's)."""
 
     def __init__(self, processes: int) -> None:
-        import aggregator.normalise
-        import aggregator.parse  # noqa: F401 - loaded once here, shared by the workers
 
         context = multiprocessing.get_context("fork")
         self._pool = ProcessPoolExecutor(

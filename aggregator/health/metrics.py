@@ -11,8 +11,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from aggregator.health.status import state_word
 from aggregator.records import Config, FeedState, RunReport
-from aggregator.status import state_word
 
 DAYS = 14  # the status page's chart
 IDLE_AFTER = timedelta(days=14)  # no new entry for this long: an idle source

@@ -22,10 +22,10 @@ from feedgen.entry import FeedEntry
 from feedgen.feed import FeedGenerator
 from lxml import etree
 
-from aggregator import __version__
-from aggregator.digest import DigestItem, atom_id, files_of
+from aggregator import HOMEPAGE, __version__
 from aggregator.errors import PublishError
-from aggregator.page import render_index, render_story_body
+from aggregator.publish.digest import DigestItem, atom_id, files_of
+from aggregator.publish.page import render_index, render_story_body
 from aggregator.records import OutputSettings, PublishSettings
 
 ATOM_NS = "http://www.w3.org/2005/Atom"
@@ -191,7 +191,7 @@ def render_json(
                 "authors": [{"name": item.author}],
                 **({"tags": list(item.tags)} if item.tags else {}),
                 "_aggregator": {
-                    "about": "https://github.com/aggregator/aggregator#published-items",
+                    "about": f"{HOMEPAGE}#published-items",
                     "score": item.score,
                     "components": dict(item.components),
                     "sources": item.sources,

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from aggregator.digest import DigestItem, files_of
+from aggregator.publish.digest import DigestItem, files_of
 from aggregator.records import OutputSettings, PublishSettings
 
 environment = Environment(

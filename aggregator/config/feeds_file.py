@@ -15,7 +15,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from aggregator.config import parse_config
 from aggregator.errors import ConfigError, PublishError
-from aggregator.publish import write_atomic
+from aggregator.publish.feeds import write_atomic
 
 
 @dataclass(frozen=True, slots=True)
