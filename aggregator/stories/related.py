@@ -35,8 +35,9 @@ Links = tuple[tuple[str, float], ...]  # (other story id, similarity), best firs
 
 
 class Centroids:
-    """The stories' summed vectors in both views, as matrices (row = story), and the same
-    at unit length."""
+    """The stories' summed vectors in both views, kept at unit length (row = story) with
+    each sum's length: a sum is its unit row times its length, so both are at hand without
+    a second copy of the window's matrices."""
 
     def __init__(self, stories: Sequence[Story], settings: DedupeSettings) -> None:
         members = [(s, m) for s, story in enumerate(stories) for m in story.members if m.vector]
@@ -46,7 +47,6 @@ class Centroids:
         membership = sparse.csr_matrix(
             (np.ones(n, np.float32), (owners, np.arange(n))), shape=(len(stories), n)
         )
-        lexical, _, _ = tfidf(vectors)
         self.ids = [s.id for s in stories]
         self.index = {s.id: i for i, s in enumerate(stories)}
         self.count = np.maximum(np.asarray(membership.sum(axis=1)).ravel(), 1.0)
@@ -56,16 +56,24 @@ class Centroids:
         headline = np.zeros(len(stories), bool)
         np.logical_or.at(headline, owners, vectors.headline_only)
         self.headline_only = headline
-        self.semantic = np.asarray(membership @ vectors.semantic.astype(np.float32), np.float32)
-        self.lexical = (membership @ lexical).tocsr()
         self.weight = SEMANTIC_WEIGHT
         self.settings = settings
-        sem_norm = np.linalg.norm(self.semantic, axis=1)
-        lex_norm = np.sqrt(np.asarray(self.lexical.multiply(self.lexical).sum(axis=1)).ravel())
-        self.semantic_unit = self.semantic / np.where(sem_norm > 0, sem_norm, 1.0)[:, None]
-        self.lexical_unit = sparse.csr_matrix(
-            sparse.diags(1 / np.where(lex_norm > 0, lex_norm, 1.0)) @ self.lexical
+        semantic = np.asarray(membership @ vectors.semantic.astype(np.float32), np.float32)
+        lexical = (membership @ tfidf(vectors)[0]).tocsr()
+        del vectors, membership
+        self.semantic_norm = np.linalg.norm(semantic, axis=1)
+        semantic /= np.where(self.semantic_norm > 0, self.semantic_norm, 1.0)[:, None]
+        self.semantic_unit = semantic
+        squares = np.bincount(
+            np.repeat(np.arange(lexical.shape[0]), np.diff(lexical.indptr)),
+            lexical.data.astype(np.float64) ** 2,
+            minlength=lexical.shape[0],
         )
+        self.lexical_norm = np.sqrt(squares)
+        lexical.data /= np.repeat(
+            np.where(self.lexical_norm > 0, self.lexical_norm, 1.0), np.diff(lexical.indptr)
+        ).astype(lexical.data.dtype)
+        self.lexical_unit = lexical
 
     def cosine(self, semantic: NDArray[Any], lexical: Any) -> NDArray[np.float64]:
         """Blended cosine of (sums of) unit centroids against every story."""
@@ -78,8 +86,10 @@ class Centroids:
         """Stories similar enough to be one with each of `rows`: grouping's measure (the
         mean similarity of members less the time penalty) reaching its threshold."""
         w, s = self.weight, self.settings
-        sem = self.semantic[rows] @ self.semantic.T
-        lex = (self.lexical[rows] @ self.lexical.T).toarray()
+        sem = self.semantic_unit[rows] @ self.semantic_unit.T
+        sem *= np.outer(self.semantic_norm[rows], self.semantic_norm)
+        lex = (self.lexical_unit[rows] @ self.lexical_unit.T).toarray()
+        lex *= np.outer(self.lexical_norm[rows], self.lexical_norm)
         mean = (w * sem + (1 - w) * lex) / np.outer(self.count[rows], self.count)
         gap = np.abs(self.times[rows][:, None] - self.times[None, :]) / 86400.0
         mean -= s.time_penalty * np.minimum(gap, 1.0)
