@@ -29,9 +29,9 @@ from aggregator.health.pages import (
     render_operator_feed,
     render_status_page,
 )
-from aggregator.publish.archive import page_name, render_page, split_entries, week_of
+from aggregator.publish.archive import archive_entries, page_name, render_page, week_of
 from aggregator.publish.digest import FEED_FILE, DigestItem, build_digest
-from aggregator.publish.feeds import render_atom, render_outputs, write_atomic, write_outputs
+from aggregator.publish.feeds import render_outputs, write_atomic, write_outputs
 from aggregator.publish.websub import ping_hub
 from aggregator.records import (
     Config,
@@ -152,8 +152,8 @@ def report_health(
 
 
 def process_and_publish(config: Config, store: Store, now: datetime) -> tuple[ScoredStory, ...]:
-    """Put new entries into stories, score the recent stories, link related ones, and
-    write the outputs."""
+    """Put new entries into stories, score the recent stories, link related ones, file
+    the main feed's items in the archive, and write the outputs."""
     group_new_entries(config, store, now)
     sources = {s.url: s for s in config.sources}
 
@@ -188,8 +188,8 @@ def process_and_publish(config: Config, store: Store, now: datetime) -> tuple[Sc
         (o, build_digest([scored[s.id] for s in chosen[o.name]]))
         for o in config.publish.all_outputs
     ]
-    files = render_outputs(feeds, config.publish, now)
-    files |= archive_pages(store, files, feeds[0][1], config, now)
+    pages, newest = archive_pages(store, feeds[0][1], config, now)
+    files = render_outputs(feeds, config.publish, now, archive=newest) | pages
     written = write_outputs(config.output_dir, files)
     if config.publish.hub:
         topics = [n for n in written if "/" not in n and n.rpartition(".")[2] in FEED_KINDS]
@@ -198,25 +198,20 @@ def process_and_publish(config: Config, store: Store, now: datetime) -> tuple[Sc
 
 
 def archive_pages(
-    store: Store,
-    files: Mapping[str, bytes],
-    main: Sequence[DigestItem],
-    config: Config,
-    now: datetime,
-) -> dict[str, bytes]:
-    """File the main feed's entries in the archive; return the archive pages that changed
-    and the main feed again, now linked to the newest page."""
-    touched = store.archive(split_entries(files[FEED_FILE]), week=week_of(now), now=now)
+    store: Store, main: Sequence[DigestItem], config: Config, now: datetime
+) -> tuple[dict[str, bytes], str | None]:
+    """File the main feed's items in the archive; return the archive pages that changed
+    and the newest page's name (the main feed's prev-archive; None while there is none)."""
+    touched = store.archive(archive_entries(main), week=week_of(now), now=now)
     weeks = store.archive_weeks()
     if not weeks:
-        return {}
+        return {}, None
     pages = {}
     for at, week in enumerate(weeks):  # a changed week, and its neighbours' links
         if touched & set(weeks[max(0, at - 1) : at + 2]):
             entries = store.archive_page(week)
             pages[page_name(week)] = render_page(week, entries, weeks, config.publish, FEED_FILE)
-    main_feed = render_atom(main, config.publish, now, archive=page_name(weeks[-1]))
-    return {**pages, FEED_FILE: main_feed}
+    return pages, page_name(weeks[-1])
 
 
 def select_stories(
