@@ -66,7 +66,9 @@ class FeedServer:
                         Request("POST", self.path, dict(self.headers), body=body)
                     )
                     route = server.routes.get(self.path)
-                self._send(route.status if route else 404, {}, b"")
+                self._send(
+                    route.status if route else 404, dict(route.headers) if route else {}, b""
+                )
 
             def _serve(self, route: Route) -> None:
                 headers = dict(route.headers)

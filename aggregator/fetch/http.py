@@ -1,4 +1,5 @@
-"""fetch: the only network code. URL + FeedState -> FetchResult, or a classified FeedError.
+"""fetch: the only network code. URL + FeedState -> FetchResult, or a classified FeedError;
+and the one POST the project makes (a WebSub hub's ping) on the same HTTP stack.
 
 Polite and bounded: conditional GET (ETag, Last-Modified), connect and read timeouts plus a
 total deadline per fetch (a per-read timeout alone lets a server drip one byte a second
@@ -23,7 +24,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from email.utils import parsedate_to_datetime
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
 import certifi
 import urllib3
@@ -39,6 +40,7 @@ ACCEPT = (
     "text/xml;q=0.6, */*;q=0.1"
 )
 _CHUNK = 64 * 1024
+FORM = "application/x-www-form-urlencoded"
 CA_BUNDLE_VARIABLES = ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE")  # as requests reads them
 
 
@@ -133,6 +135,24 @@ class Fetcher:
             raise FeedError(
                 FeedErrorKind.NETWORK, f"more than {s.max_redirects} redirects (a redirect loop?)"
             )
+
+    def post_form(self, url: str, fields: Mapping[str, str]) -> int:
+        """POST `fields` form-encoded to `url` (a WebSub hub's ping) on the same pools,
+        User-Agent, timeouts and proxies as fetches; no redirect is followed, the body is
+        not read. Returns the status; a failure is a classified FeedError."""
+        with _classified(self.settings):
+            response = self._pool(url).request(
+                "POST",
+                url,
+                body=urlencode(fields),
+                headers={"User-Agent": self.settings.user_agent, "Content-Type": FORM},
+                preload_content=False,
+                redirect=False,
+                retries=False,
+                timeout=self._timeout,
+            )
+            response.close()  # what a hub says besides its status is not needed
+            return response.status
 
 
 @contextmanager

@@ -1,4 +1,5 @@
-"""archive: RFC 5005 archived feeds for the main curated feed. Pure: bytes in, bytes out.
+"""archive: RFC 5005 archived feeds for the main curated feed. Pure: the main feed's
+DigestItems -> entries to file; filed entries -> a week's page.
 
 Every entry the main Atom feed ever carried is kept (its latest version) under the ISO week
 in which it was first published. Each week with entries is an archive document,
@@ -18,6 +19,8 @@ from urllib.parse import urljoin
 
 from lxml import etree
 
+from aggregator.publish.digest import DigestItem
+from aggregator.publish.feeds import render_entry
 from aggregator.records import PublishSettings
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -35,15 +38,10 @@ def page_name(week: str) -> str:
     return f"{FOLDER}/feed-{week}.atom"
 
 
-def split_entries(atom: bytes) -> dict[str, bytes]:
-    """The entries of an Atom document we wrote, by id, each a standalone element."""
-    root = etree.fromstring(atom, etree.XMLParser(resolve_entities=False, no_network=True))
-    found = {}
-    for entry in root.iter(f"{{{ATOM}}}entry"):
-        ident = entry.findtext(f"{{{ATOM}}}id")
-        if ident:
-            found[ident] = etree.tostring(entry)
-    return found
+def archive_entries(items: Sequence[DigestItem]) -> dict[str, bytes]:
+    """What the archive files of the main feed's items: each one's Atom <entry>, as the
+    feed carries it, by id."""
+    return {item.atom_id: render_entry(item) for item in items}
 
 
 def render_page(

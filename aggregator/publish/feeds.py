@@ -107,28 +107,49 @@ def _generator(
     feed.updated(max((i.updated for i in items), default=now))
     # feedgen prepends added entries; add in reverse so the file keeps our order.
     for item in reversed(items):
-        entry = _Entry()
-        entry.impact = (item.score, item.sources)
-        entry.id(item.atom_id)
-        entry.guid(item.atom_id, permalink=False)
-        # Atom titles and summaries are text constructs; RSS readers render <title> and
-        # <description> as HTML, so there the text is escaped once more (a title about
-        # "<script>" must show as text, never run).
-        entry.title(html.escape(item.title, quote=False) if rss else item.title)
-        entry.updated(item.updated)
-        entry.published(item.published)
-        entry.author({"name": item.author})
-        entry.summary(html.escape(item.summary, quote=False) if rss else item.summary)
-        entry.content(render_story_body(item), type="html")
-        if item.url:
-            entry.link(href=item.url, rel="alternate", type="text/html")
-        for related in item.related:
-            if related.url:
-                entry.link(href=related.url, rel="related", title=related.title)
-        for tag in item.tags:
-            entry.category(term=tag, label=tag)
-        feed.add_entry(feedEntry=entry)
+        feed.add_entry(feedEntry=_entry(item, rss=rss))
     return feed
+
+
+def _entry(item: DigestItem, *, rss: bool) -> _Entry:
+    """One item as a feedgen entry: the one place an item's Atom <entry> and RSS <item>
+    are made (the feeds, and `render_entry` for the archive)."""
+    entry = _Entry()
+    entry.impact = (item.score, item.sources)
+    entry.id(item.atom_id)
+    entry.guid(item.atom_id, permalink=False)
+    # Atom titles and summaries are text constructs; RSS readers render <title> and
+    # <description> as HTML, so there the text is escaped once more (a title about
+    # "<script>" must show as text, never run).
+    entry.title(html.escape(item.title, quote=False) if rss else item.title)
+    entry.updated(item.updated)
+    entry.published(item.published)
+    entry.author({"name": item.author})
+    entry.summary(html.escape(item.summary, quote=False) if rss else item.summary)
+    entry.content(render_story_body(item), type="html")
+    if item.url:
+        entry.link(href=item.url, rel="alternate", type="text/html")
+    for related in item.related:
+        if related.url:
+            entry.link(href=related.url, rel="related", title=related.title)
+    for tag in item.tags:
+        entry.category(term=tag, label=tag)
+    return entry
+
+
+def render_entry(item: DigestItem) -> bytes:
+    """The Atom <entry> of one item as the main feed carries it (the same element, the
+    same indentation, one level in), made standalone: in the Atom namespace, with no
+    tail. The archive stores these."""
+    made = _entry(item, rss=False).atom_entry()
+    # feedgen's elements have no namespace of their own: its <feed> lends them Atom's.
+    for element in made.iter():
+        if isinstance(element.tag, str) and not element.tag.startswith("{"):
+            element.tag = f"{{{ATOM_NS}}}{element.tag}"
+    entry = etree.Element(f"{{{ATOM_NS}}}entry", made.attrib, nsmap={None: ATOM_NS})
+    entry.extend(list(made))
+    etree.indent(entry, level=1)
+    return bytes(etree.tostring(entry))
 
 
 def render_atom(
@@ -215,13 +236,16 @@ def render_outputs(
     feeds: Sequence[tuple[OutputSettings, Sequence[DigestItem]]],
     settings: PublishSettings,
     now: datetime,
+    archive: str | None = None,
 ) -> dict[str, bytes]:
-    """Every curated feed in every format, by file name."""
+    """Every curated feed in every format, by file name; `archive`: the main feed's
+    newest archive page (its prev-archive)."""
     files: dict[str, bytes] = {}
     navigation = [(output, files_of(output)) for output, _ in feeds]
     for output, items in feeds:
         names = files_of(output)
-        files[names["atom"]] = render_atom(items, settings, now, output)
+        newest = archive if output.name == settings.main.name else None
+        files[names["atom"]] = render_atom(items, settings, now, output, newest)
         files[names["rss"]] = render_rss(items, settings, now, output)
         files[names["json"]] = render_json(items, settings, now, output)
         files[names["html"]] = render_index(items, settings, now, output, navigation).encode()

@@ -10,10 +10,9 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
-from urllib.parse import urljoin
 
 from aggregator.fetch.http import Fetcher
 from aggregator.health.metrics import (
@@ -29,10 +28,10 @@ from aggregator.health.pages import (
     render_operator_feed,
     render_status_page,
 )
-from aggregator.publish.archive import page_name, render_page, split_entries, week_of
+from aggregator.publish.archive import archive_entries, page_name, render_page, week_of
 from aggregator.publish.digest import FEED_FILE, DigestItem, build_digest
-from aggregator.publish.feeds import render_atom, render_outputs, write_atomic, write_outputs
-from aggregator.publish.websub import ping_hub
+from aggregator.publish.feeds import render_outputs, write_atomic, write_outputs
+from aggregator.publish.websub import announce_changes
 from aggregator.records import (
     Config,
     OutputSettings,
@@ -51,7 +50,6 @@ from aggregator.stories import Point, assign_stories, group_stories, related_sto
 from aggregator.stories.vectors import encode
 
 log = logging.getLogger("aggregator")
-FEED_KINDS = ("atom", "rss", "json")  # what a WebSub hub is told about
 
 
 def run_once(
@@ -86,11 +84,13 @@ def run_once(
         report_health(config, store, now, report, collect_health(config, store, now))
         return report
     published = process_and_publish(config, store, now)
+    announce_changes(config.publish, published.changed, fetcher)
     made = publish_stamp(config, store)  # after grouping, which the stamp counts
-    write_atomic(config.output_dir / STAMP, f"{made} {len(published)} {now.isoformat()}\n".encode())
+    count = len(published.stories)
+    write_atomic(config.output_dir / STAMP, f"{made} {count} {now.isoformat()}\n".encode())
     health = collect_health(config, store, now)
-    note = None if published else why_nothing_published(health, config.publish.window, now)
-    report = RunReport(feeds=reports, published=len(published), note=note)
+    note = None if count else why_nothing_published(health, config.publish.window, now)
+    report = RunReport(feeds=reports, published=count, note=note)
     report_health(config, store, now, report, health)
     return report
 
@@ -151,9 +151,18 @@ def report_health(
         write_atomic(config.metrics_file, render_metrics(health, now, run).encode())
 
 
-def process_and_publish(config: Config, store: Store, now: datetime) -> tuple[ScoredStory, ...]:
-    """Put new entries into stories, score the recent stories, link related ones, and
-    write the outputs."""
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Published:
+    """What a publish made: the main feed's stories, best first, and the output files
+    whose bytes changed (what a WebSub hub is told about, at the write edge)."""
+
+    stories: tuple[ScoredStory, ...]
+    changed: tuple[str, ...]
+
+
+def process_and_publish(config: Config, store: Store, now: datetime) -> Published:
+    """Put new entries into stories, score the recent stories, link related ones, file
+    the main feed's items in the archive, and write the outputs."""
     group_new_entries(config, store, now)
     sources = {s.url: s for s in config.sources}
 
@@ -188,35 +197,27 @@ def process_and_publish(config: Config, store: Store, now: datetime) -> tuple[Sc
         (o, build_digest([scored[s.id] for s in chosen[o.name]]))
         for o in config.publish.all_outputs
     ]
-    files = render_outputs(feeds, config.publish, now)
-    files |= archive_pages(store, files, feeds[0][1], config, now)
-    written = write_outputs(config.output_dir, files)
-    if config.publish.hub:
-        topics = [n for n in written if "/" not in n and n.rpartition(".")[2] in FEED_KINDS]
-        ping_hub(config.publish.hub, [urljoin(config.publish.link, n) for n in topics], config)
-    return tuple(scored[s.id] for s in chosen["feed"])
+    pages, newest = archive_pages(store, feeds[0][1], config, now)
+    files = render_outputs(feeds, config.publish, now, archive=newest) | pages
+    changed = write_outputs(config.output_dir, files)
+    return Published(stories=tuple(scored[s.id] for s in chosen["feed"]), changed=tuple(changed))
 
 
 def archive_pages(
-    store: Store,
-    files: Mapping[str, bytes],
-    main: Sequence[DigestItem],
-    config: Config,
-    now: datetime,
-) -> dict[str, bytes]:
-    """File the main feed's entries in the archive; return the archive pages that changed
-    and the main feed again, now linked to the newest page."""
-    touched = store.archive(split_entries(files[FEED_FILE]), week=week_of(now), now=now)
+    store: Store, main: Sequence[DigestItem], config: Config, now: datetime
+) -> tuple[dict[str, bytes], str | None]:
+    """File the main feed's items in the archive; return the archive pages that changed
+    and the newest page's name (the main feed's prev-archive; None while there is none)."""
+    touched = store.archive(archive_entries(main), week=week_of(now), now=now)
     weeks = store.archive_weeks()
     if not weeks:
-        return {}
+        return {}, None
     pages = {}
     for at, week in enumerate(weeks):  # a changed week, and its neighbours' links
         if touched & set(weeks[max(0, at - 1) : at + 2]):
             entries = store.archive_page(week)
             pages[page_name(week)] = render_page(week, entries, weeks, config.publish, FEED_FILE)
-    main_feed = render_atom(main, config.publish, now, archive=page_name(weeks[-1]))
-    return {**pages, FEED_FILE: main_feed}
+    return pages, page_name(weeks[-1])
 
 
 def select_stories(

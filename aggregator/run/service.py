@@ -32,6 +32,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from aggregator.config import load_config
 from aggregator.errors import AggregatorError, ConfigError, StoreError, StoreGoneError
 from aggregator.fetch.http import Fetcher
+from aggregator.publish.websub import announce_changes
 from aggregator.records import Config, FeedReport
 from aggregator.run.pipeline import process_and_publish, report_health
 from aggregator.run.poll import HostGate, poll_source
@@ -242,10 +243,11 @@ class Service:
         try:
             now = datetime.now(UTC)
             with self.write_lock:
-                scored = process_and_publish(self.config, self.store, now)
+                published = process_and_publish(self.config, self.store, now)
                 report_health(self.config, self.store, now, None)
             self.published = now
-            log.info("publish: %d stories", len(scored))
+            log.info("publish: %d stories", len(published.stories))
+            announce_changes(self.config.publish, published.changed, self.fetcher)
         except (StoreError, SQLAlchemyError) as exc:
             self._store_failed(exc)
             self.changed.set()  # try again when the next poll is stored

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
@@ -92,6 +93,39 @@ def test_archives_keep_what_left_the_feed_and_the_hub_hears_of_changes(
     archived = {e.link for e in feedparser.parse(page_file).entries}
     assert archived == {f"https://a.example/{i}" for i in range(6)}
     assert len([r for r in feed_server.requests if r.method == "POST"]) == 6
+
+
+def test_the_hub_is_pinged_like_a_fetch_and_a_failing_hub_fails_nothing(
+    tmp_path: Path, feed_server: FeedServer
+) -> None:
+    """The ping goes out on the fetch's HTTP stack: its User-Agent, no redirect followed;
+    a hub that answers badly, or not at all, is logged and the run completes."""
+    feed_server.routes["/a.xml"] = Route(body=rss(batch(0, 2)))
+    feed_server.routes["/hub"] = Route(status=307, headers={"Location": "/moved"})
+    feed_server.routes["/moved"] = Route(status=202)
+    config = (
+        "user_agent: 'digest-probe/1.0'\n"
+        "publish: {{link: 'https://digest.example/', hub: '{hub}'}}\n"
+        f"feeds:\n  - {{{{url: {feed_server.url('/a.xml')}, name: A}}}}\n"
+    )
+    (tmp_path / "feeds.yaml").write_text(config.format(hub=feed_server.url("/hub")))
+    done = run_cli("run", "--once", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    pings = [r for r in feed_server.requests if r.method == "POST"]
+    assert [r.path for r in pings] == ["/hub"] * 3  # the 307 is not followed
+    assert {r.headers["User-Agent"] for r in pings} == {"digest-probe/1.0"}
+    assert {r.headers["Content-Type"] for r in pings} == {"application/x-www-form-urlencoded"}
+    assert "websub: " in done.stderr and "answered 307" in done.stderr
+
+    with socket.socket() as probe:  # a port where nothing listens
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}/hub"
+    (tmp_path / "feeds.yaml").write_text(config.format(hub=closed))
+    feed_server.routes["/a.xml"] = Route(body=rss(batch(0, 3)))
+    done = run_cli("run", "--once", "--all", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert f"websub: {closed}: network: " in done.stderr
+    assert links(etree.parse(str(tmp_path / "output" / "feed.atom")).getroot())["hub"] == closed
 
 
 def test_archive_pages_chain_both_ways() -> None:
