@@ -111,7 +111,8 @@ def updated(story: Story) -> datetime:
     newest member's own date, or the poll that brought it a new source or its headline.
     Members seen in the story's first poll count by their own dates only, so a feed first
     polled today does not date every story today."""
-    rep, members = story.representative, sorted(story.members, key=lambda m: (m.first_seen, m.id))
+    rep = story.representative
+    members = sorted(story.members, key=lambda m: (m.first_seen, m.source_url, m.key))
     first_poll = members[0].first_seen
     changes = [m.updated for m in members]
     sources: set[str] = set()

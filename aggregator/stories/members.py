@@ -44,17 +44,20 @@ def pick_representative(
     """The member whose headline and summary are shown. The default rule: highest source
     weight, then the most complete text, then the earliest."""
 
-    def key(m: StoredEntry) -> tuple[float, ...]:
+    def key(m: StoredEntry) -> tuple[tuple[float, ...], str, str]:
         parts = {
             "weight": -m.source_weight,
             "length": -float(len(m.text)),
             "earliest": m.published.timestamp(),
             "latest": -m.published.timestamp(),
         }
-        return (*(parts[k] for k in rule), float(m.id))
+        # Ties go to the canonical order (source, entry key), not to the order of storing,
+        # which depends on which fetch finished first.
+        return tuple(parts[k] for k in rule), m.source_url, m.key
 
     return min(members, key=key)
 
 
-def _order(entry: StoredEntry) -> tuple[datetime, int]:
-    return entry.published, entry.id
+def _order(entry: StoredEntry) -> tuple[datetime, str, str]:
+    """Members in the engine's canonical order: published, then source, then entry key."""
+    return entry.published, entry.source_url, entry.key

@@ -84,3 +84,39 @@ def test_same_stories_and_feed_whatever_the_order_and_the_polls(tmp_path, feed_s
     split, feed_split = run(tmp_path / "c", feed_server, paths, [middle[len(middle) // 2], 0.0])
     assert split == first
     assert feed_split == feed
+
+
+def test_copies_published_at_one_moment_are_listed_in_one_order(tmp_path, feed_server):
+    """Copies of one article published at the same second by several sources: the story's
+    members, its representative and its "Also covered by" follow the canonical order
+    (source, entry key), not the order in which the sources happened to be stored."""
+    when = (NOW - timedelta(hours=2)).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    names = ["alpha", "bravo", "charlie", "delta"]
+    for name in names:
+        item = {
+            "title": "Regional grid operator orders rolling blackouts as heat wave peaks",
+            "link": f"https://{name}.example/news/grid-blackouts",
+            "guid": f"{name}-grid",
+            "pubDate": when,
+            "description": "The regional grid operator ordered rolling blackouts on Tuesday "
+            "as demand peaked during the third day of a record heat wave.",
+        }
+        feed_server.routes[f"/{name}.xml"] = Route(body=rss([item], title=name))
+
+    def published(order: list[str], where: Path) -> bytes:
+        feeds = "\n".join(f"  - url: {feed_server.url(f'/{n}.xml')}\n    name: {n}" for n in order)
+        config = parse_config(
+            f"fetch: {{workers: 1}}\npublish: {{window: 7d}}\nfeeds:\n{feeds}\n",
+            base_dir=where,
+            store_url=f"sqlite:///{where}/store.db",
+            output_dir=where / "output",
+        )
+        store = Store(config.store_url, create=True)
+        run_once(config, store, Fetcher(config.fetch), NOW, poll_all=True)
+        assert len({e["story_id"] for e in store.export_entries()}) == 1
+        store.close()
+        return (where / "output" / "feed.atom").read_bytes()
+
+    forward = published(names, tmp_path / "a")
+    assert b"alpha.example" in forward and b"delta.example" in forward
+    assert published(names[::-1], tmp_path / "b") == forward
