@@ -201,7 +201,7 @@ class FeedState:
     last_success: datetime | None = None
     next_due: datetime | None = None
     error_count: int = 0
-    last_error_kind: str | None = None
+    last_error_kind: FeedErrorKind | None = None
     last_error: str | None = None
     title: str | None = None
     fetch_url: str | None = None  # where the feed is fetched now, when it moved for good

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from aggregator.errors import FeedErrorKind
 from aggregator.records import Config, FeedState
 
 
@@ -52,7 +53,11 @@ def suggestions(url: str, state: FeedState) -> list[str]:
         )
     if state.discovered_url:
         found.append(use_the_feed(url, state.discovered_url))
-    if state.error_count >= 3 and state.last_error_kind == "gone" and not state.disabled:
+    if (
+        state.error_count >= 3
+        and state.last_error_kind is FeedErrorKind.GONE
+        and not state.disabled
+    ):
         found.append(f"check the URL: {state.last_error} on {state.error_count} polls in a row")
     elif state.error_count >= 5:
         found.append(f"failing for {state.error_count} polls in a row; still retried")

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from aggregator.errors import FeedErrorKind
 from aggregator.health.status import use_the_feed
 from aggregator.records import (
     FeedReport,
@@ -83,7 +84,7 @@ def decide_update(
             previous,
             last_fetched=now,
             error_count=count,
-            last_error_kind=error.kind.value,
+            last_error_kind=error.kind,
             last_error=error.message,
             disabled=disabled,
             interval_seconds=interval.total_seconds(),
@@ -138,7 +139,7 @@ def decide_update(
         last_modified=result.last_modified,
         title=(previous.title or update.title) if broken else (update.title or previous.title),
         body_hash=update.body_hash,
-        last_error_kind="partial" if broken else None,
+        last_error_kind=FeedErrorKind.PARTIAL if broken else None,
         last_error=broken,
     )
     status = PollStatus.PARTIAL if broken else PollStatus.OK
