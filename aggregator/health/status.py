@@ -4,10 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
 from aggregator.errors import FeedErrorKind
 from aggregator.records import Config, FeedState
+
+
+class SourceState(StrEnum):
+    """A source's state in one word, as `status`, the status page and the metrics say it
+    (in this order)."""
+
+    OK = "ok"
+    FAILING = "failing"  # its last poll failed
+    DISABLED = "disabled"  # no longer polled (410 Gone)
+    NEW = "new"  # never polled
 
 
 def status_rows(
@@ -90,12 +101,12 @@ def render_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def state_word(state: FeedState) -> str:
+def state_word(state: FeedState) -> SourceState:
     if state.disabled:
-        return "disabled"
+        return SourceState.DISABLED
     if state.last_fetched is None:
-        return "new"
-    return "failing" if state.error_count else "ok"
+        return SourceState.NEW
+    return SourceState.FAILING if state.error_count else SourceState.OK
 
 
 def _iso(value: datetime | None) -> str | None:
