@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 
-from aggregator.errors import FeedError, FeedErrorKind
+from aggregator.errors import FeedErrorKind
 
 # --- config -------------------------------------------------------------------------------
 
@@ -229,22 +229,6 @@ class FetchResult:
     last_modified: str | None = None
     moved_to: str | None = None  # the target of a permanent redirect (every hop 301/308)
     cache_seconds: float | None = None  # Cache-Control max-age or Expires
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class FeedUpdate:
-    """What one poll of one feed produced: a fetch result and its items, or an error."""
-
-    result: FetchResult | None = None
-    items: tuple[Item, ...] = ()
-    title: str | None = None
-    ttl: float | None = None
-    discovered_url: str | None = None
-    body_hash: str | None = None  # of the body the items were parsed from
-    broken: str | None = None  # the body is not well-formed: see ParsedFeed.broken
-    error: FeedError | None = None
-    deferred_until: datetime | None = None  # not fetched: its host asked to wait
-    seconds: float = 0.0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
