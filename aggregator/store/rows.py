@@ -174,7 +174,3 @@ def to_stored(entry: EntryRow | Any, source: SourceRow | SourceOf) -> StoredEntr
         vector=entry.vector,
         content_html=entry.content_html,
     )
-
-
-def iso(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None

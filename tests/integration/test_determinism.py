@@ -66,7 +66,7 @@ def run(tmp_path: Path, feed_server, paths: list[str], polls: list[float]):
         run_once(config, store, Fetcher(config.fetch), NOW, poll_all=True)
     stories: dict[str, set[str]] = defaultdict(set)
     for entry in store.export_entries():
-        stories[str(entry["story_id"])].add(str(entry["guid"]))
+        stories[str(entry.story_id)].add(entry.guid)
     store.close()
     partition = sorted(sorted(members) for members in stories.values())
     return partition, (tmp_path / "output" / "feed.atom").read_bytes()
