@@ -14,20 +14,25 @@ from aggregator.errors import FeedErrorKind
 # --- config -------------------------------------------------------------------------------
 
 
+class RuleAction(StrEnum):
+    BLOCK = "block"  # the entry is left out of what is published
+    ALLOW = "allow"  # when a level has any: only matching entries go through
+    BOOST = "boost"  # adds the rule's `points` (negative lowers) to the score
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Rule:
-    """One rule from feeds.yaml: when every condition matches an entry, the action applies.
-    `block` leaves the entry out of what is published, `allow` (when a level has any) lets
-    only matching entries through, `boost` adds `points` (negative lowers) to the score."""
+    """One rule from feeds.yaml: when every condition matches an entry, the action applies
+    (block, allow or boost: see RuleAction)."""
 
-    action: str  # "block", "allow" or "boost"
+    action: RuleAction
     conditions: tuple[tuple[str, re.Pattern[str]], ...]  # (field, pattern)
     points: float = 0.0
     line: int | None = None
 
     def describe(self) -> str:
         conds = " and ".join(f"{f} ~ /{p.pattern}/" for f, p in self.conditions)
-        action = f"boost {self.points:+g}" if self.action == "boost" else self.action
+        action = f"boost {self.points:+g}" if self.action is RuleAction.BOOST else self.action
         where = f" (line {self.line})" if self.line else ""
         return f"{action} if {conds}{where}"
 
