@@ -192,7 +192,7 @@ class Config:
     path: Path | None = None
 
 
-# --- fetch and parse ------------------------------------------------------------------------
+# --- fetch --------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -234,31 +234,6 @@ class FetchResult:
     last_modified: str | None = None
     moved_to: str | None = None  # the target of a permanent redirect (every hop 301/308)
     cache_seconds: float | None = None  # Cache-Control max-age or Expires
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ParsedEntry:
-    guid: str | None
-    link: str | None
-    title: str | None
-    summary_html: str | None
-    content_html: str | None
-    author: str | None
-    tags: tuple[str, ...]
-    published: datetime | None
-    updated: datetime | None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ParsedFeed:
-    title: str | None
-    link: str | None
-    version: str
-    entries: tuple[ParsedEntry, ...]
-    ttl: float | None = None  # seconds: RSS <ttl>, or sy:updatePeriod / sy:updateFrequency
-    # Why the document is not well-formed (cut off, an XML error); then `entries` are only
-    # those it holds whole, and no stored entry may be made shorter by them.
-    broken: str | None = None
 
 
 # --- normalised and stored ----------------------------------------------------------------
