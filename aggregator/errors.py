@@ -52,6 +52,22 @@ class FeedErrorKind(StrEnum):
     NOT_A_FEED = "not_a_feed"
     PARSE = "parse"
     XML_BOMB = "xml_bomb"  # a DTD that declares entities: refused, never expanded
+    # Recorded on a source's FeedState, never raised:
+    PARTIAL = "partial"  # the last document broke off; what it held whole was stored
+    UNKNOWN = "unknown"  # a stored kind this version does not know (see stored_kind)
+
+
+def stored_kind(value: str | None) -> FeedErrorKind | None:
+    """The kind a store column holds, as the enum (the column keeps its plain string: no
+    schema change). A string this version does not know - written by a newer or an older
+    version - reads as UNKNOWN, an ordinary failure, rather than failing every read of
+    the store; the message stored beside it is kept."""
+    if value is None:
+        return None
+    try:
+        return FeedErrorKind(value)
+    except ValueError:
+        return FeedErrorKind.UNKNOWN
 
 
 class FeedError(AggregatorError):

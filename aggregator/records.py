@@ -9,25 +9,30 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from pathlib import Path
 
-from aggregator.errors import FeedError, FeedErrorKind
+from aggregator.errors import FeedErrorKind
 
 # --- config -------------------------------------------------------------------------------
 
 
+class RuleAction(StrEnum):
+    BLOCK = "block"  # the entry is left out of what is published
+    ALLOW = "allow"  # when a level has any: only matching entries go through
+    BOOST = "boost"  # adds the rule's `points` (negative lowers) to the score
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Rule:
-    """One rule from feeds.yaml: when every condition matches an entry, the action applies.
-    `block` leaves the entry out of what is published, `allow` (when a level has any) lets
-    only matching entries through, `boost` adds `points` (negative lowers) to the score."""
+    """One rule from feeds.yaml: when every condition matches an entry, the action applies
+    (block, allow or boost: see RuleAction)."""
 
-    action: str  # "block", "allow" or "boost"
+    action: RuleAction
     conditions: tuple[tuple[str, re.Pattern[str]], ...]  # (field, pattern)
     points: float = 0.0
     line: int | None = None
 
     def describe(self) -> str:
         conds = " and ".join(f"{f} ~ /{p.pattern}/" for f, p in self.conditions)
-        action = f"boost {self.points:+g}" if self.action == "boost" else self.action
+        action = f"boost {self.points:+g}" if self.action is RuleAction.BOOST else self.action
         where = f" (line {self.line})" if self.line else ""
         return f"{action} if {conds}{where}"
 
@@ -187,7 +192,7 @@ class Config:
     path: Path | None = None
 
 
-# --- fetch and parse ------------------------------------------------------------------------
+# --- fetch --------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -201,7 +206,7 @@ class FeedState:
     last_success: datetime | None = None
     next_due: datetime | None = None
     error_count: int = 0
-    last_error_kind: str | None = None
+    last_error_kind: FeedErrorKind | None = None
     last_error: str | None = None
     title: str | None = None
     fetch_url: str | None = None  # where the feed is fetched now, when it moved for good
@@ -229,47 +234,6 @@ class FetchResult:
     last_modified: str | None = None
     moved_to: str | None = None  # the target of a permanent redirect (every hop 301/308)
     cache_seconds: float | None = None  # Cache-Control max-age or Expires
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class FeedUpdate:
-    """What one poll of one feed produced: a fetch result and its items, or an error."""
-
-    result: FetchResult | None = None
-    items: tuple[Item, ...] = ()
-    title: str | None = None
-    ttl: float | None = None
-    discovered_url: str | None = None
-    body_hash: str | None = None  # of the body the items were parsed from
-    broken: str | None = None  # the body is not well-formed: see ParsedFeed.broken
-    error: FeedError | None = None
-    deferred_until: datetime | None = None  # not fetched: its host asked to wait
-    seconds: float = 0.0
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ParsedEntry:
-    guid: str | None
-    link: str | None
-    title: str | None
-    summary_html: str | None
-    content_html: str | None
-    author: str | None
-    tags: tuple[str, ...]
-    published: datetime | None
-    updated: datetime | None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class ParsedFeed:
-    title: str | None
-    link: str | None
-    version: str
-    entries: tuple[ParsedEntry, ...]
-    ttl: float | None = None  # seconds: RSS <ttl>, or sy:updatePeriod / sy:updateFrequency
-    # Why the document is not well-formed (cut off, an XML error); then `entries` are only
-    # those it holds whole, and no stored entry may be made shorter by them.
-    broken: str | None = None
 
 
 # --- normalised and stored ----------------------------------------------------------------

@@ -15,7 +15,7 @@ import re
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta
 
-from aggregator.records import FeedSource, Rule, StoredEntry, Story
+from aggregator.records import FeedSource, Rule, RuleAction, StoredEntry, Story
 
 FIELDS = ("title", "summary", "text", "url", "author", "tags")
 
@@ -51,9 +51,9 @@ def is_wanted(
     if age_limit is not None and entry.published < now - age_limit:
         return False
     for rules in (global_rules, source.rules):
-        if any(r.action == "block" and matches(r, entry) for r in rules):
+        if any(r.action is RuleAction.BLOCK and matches(r, entry) for r in rules):
             return False
-        allows = [r for r in rules if r.action == "allow"]
+        allows = [r for r in rules if r.action is RuleAction.ALLOW]
         if allows and not any(matches(r, entry) for r in allows):
             return False
     return True
@@ -73,7 +73,7 @@ def boosts(
 
 
 def _boost_rules(*levels: Iterable[Rule]) -> list[Rule]:
-    return [r for rules in levels for r in rules if r.action == "boost"]
+    return [r for rules in levels for r in rules if r.action is RuleAction.BOOST]
 
 
 def matched_rules(

@@ -152,10 +152,11 @@ def _database_error(exc: Exception) -> bool:
 
 def print_report(report: RunReport, output_dir: Path, *, quiet: bool = False) -> None:
     """One line per polled source and a summary; `quiet`: only the failed sources."""
+    from aggregator.records import PollStatus
     from aggregator.run.poll import report_line
 
     for feed in report.feeds:
-        if quiet and feed.status != "error":
+        if quiet and feed.status is not PollStatus.ERROR:
             continue
         click.echo(report_line(feed))
     if quiet:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import fields
 from datetime import UTC, datetime, timedelta
 from functools import partial
 
@@ -55,8 +56,14 @@ def export_entries(ctx: click.Context, since: str | None, names: tuple[str, ...]
             urls.append(source.url)
         store = Store(config.store_url)
         out = sys.stdout
-        for row in store.export_entries(since=_since(since), sources=urls):
-            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        for entry in store.export_entries(since=_since(since), sources=urls):
+            values = {f.name: getattr(entry, f.name) for f in fields(entry)}
+            dates = {k: _iso(values[k]) for k in ("published", "updated", "first_seen")}
+            out.write(json.dumps(values | dates, ensure_ascii=False) + "\n")
+
+
+def _iso(value: datetime) -> str:
+    return value.isoformat().replace("+00:00", "Z")
 
 
 def _since(value: str | None) -> datetime | None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -153,7 +154,7 @@ def status(ctx: click.Context, as_json: bool) -> None:
         rows = status_rows(config, *peeked, datetime.now(UTC))
         if as_json:
             for row in rows:
-                click.echo(json.dumps(row, ensure_ascii=False))
+                click.echo(json.dumps(asdict(row), ensure_ascii=False))
         else:
             click.echo(render_table(rows))
 

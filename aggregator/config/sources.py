@@ -17,6 +17,7 @@ from aggregator.records import (
     Credentials,
     FeedSource,
     Rule,
+    RuleAction,
 )
 from aggregator.rules import FIELDS as RULE_FIELDS
 
@@ -159,7 +160,7 @@ def _filters(node: Node) -> tuple[Rule, ...]:
     filters = node.child("filters")
     filters.check_keys({"include", "exclude"}, " in filters")
     rules = []
-    for key, action in (("include", "allow"), ("exclude", "block")):
+    for key, action in (("include", RuleAction.ALLOW), ("exclude", RuleAction.BLOCK)):
         raw = filters.get(key, CommentedSeq)
         for i, text in enumerate(raw or ()):
             line = int(raw.lc.item(i)[0]) + 1  # type: ignore[union-attr]
@@ -182,18 +183,18 @@ def parse_rules(node: Node) -> tuple[Rule, ...]:
                 line,
             )
         rule = Node(item, line)
-        actions = [k for k in ("block", "allow", "boost") if k in item]
+        actions = [a for a in RuleAction if a.value in item]
         if len(actions) != 1:
             raise ConfigError("each rule needs exactly one of block, allow or boost", line)
         action = actions[0]
-        if action == "boost":
+        if action is RuleAction.BOOST:
             rule.check_keys({"boost", "when"}, " in rule")
             points = rule.get_number("boost", 0.0, low=-100, high=100)
             conditions = rule.get("when", CommentedMap, required=True)
         else:
-            rule.check_keys({action}, " in rule")
+            rule.check_keys({action.value}, " in rule")
             points = 0.0
-            conditions = rule.get(action, CommentedMap, required=True)
+            conditions = rule.get(action.value, CommentedMap, required=True)
         assert conditions is not None
         rules.append(
             Rule(

@@ -10,8 +10,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
-from aggregator.health.status import state_word
+from aggregator.health.status import SourceState, state_word
 from aggregator.records import Config, FeedState, RunReport
 
 DAYS = 14  # the status page's chart
@@ -19,25 +20,46 @@ IDLE_AFTER = timedelta(days=14)  # no new entry for this long: an idle source
 BROKEN_AFTER = 3  # failed polls in a row: a broken source
 
 
+class ProblemKind(StrEnum):
+    DISABLED = "disabled"  # no longer polled (410 Gone)
+    BROKEN = "broken"  # BROKEN_AFTER failed polls in a row
+    IDLE = "idle"  # no new entry for IDLE_AFTER
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Problem:
+    """Why a source belongs in the operator feed: its kind, and what the operator reads."""
+
+    kind: ProblemKind
+    detail: str
+
+    @property
+    def text(self) -> str:
+        return f"{self.kind}: {self.detail}"
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class SourceHealth:
     name: str
     url: str
-    state: str  # ok, failing, disabled, new
+    state: SourceState
     last_success: datetime | None
     last_error: str | None
     error_count: int
     entries: int
     latest: datetime | None  # the newest entry's date
     per_day: tuple[tuple[str, int], ...]  # (YYYY-MM-DD, entries published), oldest first
-    problem: str | None  # why it belongs in the operator feed
+    problem: Problem | None  # why it belongs in the operator feed
 
     @property
     def needs_look(self) -> bool:
         """Listed first and counted as such on the status page: a problem, or a source
         whose last poll failed or that is disabled (a failing source is not yet a
         problem for the operator feed: that takes BROKEN_AFTER failed polls)."""
-        return self.problem is not None or self.state in ("failing", "disabled")
+        return self.problem is not None or self.state in (
+            SourceState.FAILING,
+            SourceState.DISABLED,
+        )
 
 
 def source_health(
@@ -55,15 +77,19 @@ def source_health(
         newest = latest.get(source.url)
         problem = None
         if state.disabled:
-            problem = f"disabled: {state.disabled}"
+            problem = Problem(kind=ProblemKind.DISABLED, detail=state.disabled)
         elif state.error_count >= BROKEN_AFTER:
-            problem = (
-                f"broken: {state.error_count} failed polls in a row, last "
-                f"{state.last_error_kind}: {state.last_error}"
+            problem = Problem(
+                kind=ProblemKind.BROKEN,
+                detail=f"{state.error_count} failed polls in a row, last "
+                f"{state.last_error_kind}: {state.last_error}",
             )
         elif state.last_success is not None and (newest is None or now - newest > IDLE_AFTER):
             when = newest.date().isoformat() if newest else "never"
-            problem = f"idle: no new entry for {IDLE_AFTER.days} days (newest: {when})"
+            problem = Problem(
+                kind=ProblemKind.IDLE,
+                detail=f"no new entry for {IDLE_AFTER.days} days (newest: {when})",
+            )
         found.append(
             SourceHealth(
                 name=source.name,
@@ -123,18 +149,17 @@ def render_metrics(
     def label(h: SourceHealth) -> str:
         return f'{{source="{_escape(h.name)}"}}'
 
-    states = ("ok", "failing", "disabled", "new")
     metric(
         "aggregator_sources",
         "gauge",
         "Configured sources by state.",
-        [(f'{{state="{s}"}}', sum(h.state == s for h in health)) for s in states],
+        [(f'{{state="{s}"}}', sum(h.state is s for h in health)) for s in SourceState],
     )
     metric(
         "aggregator_source_up",
         "gauge",
         "1 if the source's last poll succeeded.",
-        [(label(h), float(h.state == "ok")) for h in health],
+        [(label(h), float(h.state is SourceState.OK)) for h in health],
     )
     metric(
         "aggregator_source_consecutive_errors",

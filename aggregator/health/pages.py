@@ -11,7 +11,8 @@ from urllib.parse import urljoin
 
 from feedgen.feed import FeedGenerator
 
-from aggregator.health.metrics import DAYS, SourceHealth
+from aggregator.health.metrics import DAYS, ProblemKind, SourceHealth
+from aggregator.health.status import SourceState
 from aggregator.publish.digest import atom_id
 from aggregator.publish.page import environment
 from aggregator.records import PublishSettings
@@ -27,7 +28,7 @@ def render_status_page(
     taken from the same cards."""
     rows = sorted(health, key=lambda h: (not h.needs_look, h.name.lower()))
     states = Counter(h.state for h in rows)
-    counts = [f"{states[s]} {s}" for s in ("ok", "failing", "disabled", "new") if states[s]]
+    counts = [f"{states[s]} {s}" for s in SourceState if states[s]]
     return environment.get_template(STATUS_PAGE).render(
         rows=rows,
         counts=counts,
@@ -50,19 +51,18 @@ def render_operator_feed(
     feed.author({"name": settings.author})
     feed.link(href=urljoin(settings.link, STATUS_PAGE), rel="alternate", type="text/html")
     feed.link(href=self_url, rel="self", type="application/atom+xml")
-    problems = [h for h in health if h.problem]
+    problems = [(h, h.problem) for h in health if h.problem is not None]
     dates = []
-    for h in reversed(problems):
-        assert h.problem is not None
-        kind = h.problem.split(":", 1)[0]
-        since = h.last_success if kind == "broken" else h.latest
+    for h, problem in reversed(problems):
+        kind = problem.kind
+        since = h.last_success if kind is ProblemKind.BROKEN else h.latest
         key = f"{h.url}|{kind}|{since.isoformat() if since else ''}"
         entry = feed.add_entry()
         entry.id("urn:aggregator:operator:" + hashlib.sha1(key.encode()).hexdigest())
         entry.title(f"{h.name}: {kind}")
         dates.append(since or now)
         entry.updated(since or now)
-        entry.summary(h.problem)
+        entry.summary(problem.text)
         entry.link(href=h.url, rel="alternate")
     feed.updated(max(dates, default=now))  # the newest problem: unchanged problems, same file
     data: bytes = feed.atom_str(pretty=True, encoding="utf-8", xml_declaration=True)

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
 
+from aggregator.errors import stored_kind
 from aggregator.records import FeedState
 
 STATE_FIELDS = tuple(f.name for f in fields(FeedState) if f.name != "url")  # = the columns
@@ -42,6 +43,7 @@ def peek_states(url: str) -> tuple[dict[str, FeedState], dict[str, int]] | None:
             for name in DATES:
                 if values[name] is not None:
                     values[name] = datetime.fromisoformat(values[name]).replace(tzinfo=UTC)
+            values["last_error_kind"] = stored_kind(values["last_error_kind"])
             states[row[0]] = FeedState(url=row[0], **values)
         counts = dict(
             db.execute(

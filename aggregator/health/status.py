@@ -1,39 +1,73 @@
-"""status: config + fetch states -> one row per source, and the edits to make. Pure."""
+"""status: config + fetch states -> one StatusRow per source, and the edits to make. Pure.
+
+A StatusRow holds what `aggregator status` shows, already in words (dates as ISO text,
+intervals as "90m"); the CLI writes it as the table (`render_table`) or as JSON."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from enum import StrEnum
 
+from aggregator.errors import FeedErrorKind
 from aggregator.records import Config, FeedState
+
+
+class SourceState(StrEnum):
+    """A source's state in one word, as `status`, the status page and the metrics say it
+    (in this order)."""
+
+    OK = "ok"
+    FAILING = "failing"  # its last poll failed
+    DISABLED = "disabled"  # no longer polled (410 Gone)
+    NEW = "new"  # never polled
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StatusRow:
+    """One source as `status` shows it. The fields, in this order, are the keys of
+    `status --json` (a CLI contract: cli/running.py writes `dataclasses.asdict`)."""
+
+    name: str
+    url: str
+    fetched_from: str
+    state: SourceState
+    last_success: str | None
+    last_error: str | None  # "kind: message"
+    consecutive_errors: int
+    next_check: str | None
+    interval: str | None  # the effective one, last used
+    configured_interval: str | None  # "auto", or as set in feeds.yaml
+    entries: int
+    suggestions: tuple[str, ...]
 
 
 def status_rows(
     config: Config, states: Mapping[str, FeedState], counts: Mapping[str, int], now: datetime
-) -> list[dict[str, Any]]:
+) -> list[StatusRow]:
     rows = []
     for source in config.sources:
         state = states.get(source.url) or FeedState(url=source.url)
         rows.append(
-            {
-                "name": source.name,
-                "url": source.url,
-                "fetched_from": state.target,
-                "state": state_word(state),
-                "last_success": _iso(state.last_success),
-                "last_error": f"{state.last_error_kind}: {state.last_error}"
+            StatusRow(
+                name=source.name,
+                url=source.url,
+                fetched_from=state.target,
+                state=state_word(state),
+                last_success=_iso(state.last_success),
+                last_error=f"{state.last_error_kind}: {state.last_error}"
                 if state.last_error_kind
                 else None,
-                "consecutive_errors": state.error_count,
-                "next_check": _iso(state.next_due),
-                "interval": _duration(state.interval_seconds),
-                "configured_interval": "auto"
+                consecutive_errors=state.error_count,
+                next_check=_iso(state.next_due),
+                interval=_duration(state.interval_seconds),
+                configured_interval="auto"
                 if source.interval is None
                 else _duration(source.interval.total_seconds()),
-                "entries": counts.get(source.url, 0),
-                "suggestions": suggestions(source.url, state),
-            }
+                entries=counts.get(source.url, 0),
+                suggestions=tuple(suggestions(source.url, state)),
+            )
         )
     return rows
 
@@ -52,7 +86,11 @@ def suggestions(url: str, state: FeedState) -> list[str]:
         )
     if state.discovered_url:
         found.append(use_the_feed(url, state.discovered_url))
-    if state.error_count >= 3 and state.last_error_kind == "gone" and not state.disabled:
+    if (
+        state.error_count >= 3
+        and state.last_error_kind is FeedErrorKind.GONE
+        and not state.disabled
+    ):
         found.append(f"check the URL: {state.last_error} on {state.error_count} polls in a row")
     elif state.error_count >= 5:
         found.append(f"failing for {state.error_count} polls in a row; still retried")
@@ -64,33 +102,33 @@ def use_the_feed(url: str, discovered_url: str) -> str:
     return f"replace url {url} with {discovered_url} (an HTML page; this is its feed)"
 
 
-def render_table(rows: list[dict[str, Any]]) -> str:
+def render_table(rows: Sequence[StatusRow]) -> str:
     lines = []
     for row in rows:
         lines.append(
-            f"{row['state']:8} {row['name']}  ({row['entries']} entries, every "
-            f"{row['interval'] or row['configured_interval']}, next "
-            f"{row['next_check'] or 'now'})"
+            f"{row.state:8} {row.name}  ({row.entries} entries, every "
+            f"{row.interval or row.configured_interval}, next "
+            f"{row.next_check or 'now'})"
         )
-        lines.append(f"         {row['fetched_from']}")
+        lines.append(f"         {row.fetched_from}")
         lines.append(
-            f"         last success {row['last_success'] or 'never'}"
+            f"         last success {row.last_success or 'never'}"
             + (
-                f"; {row['consecutive_errors']} error(s) in a row, last: {row['last_error']}"
-                if row["consecutive_errors"]
+                f"; {row.consecutive_errors} error(s) in a row, last: {row.last_error}"
+                if row.consecutive_errors
                 else ""
             )
         )
-        lines.extend(f"         -> {s}" for s in row["suggestions"])
+        lines.extend(f"         -> {s}" for s in row.suggestions)
     return "\n".join(lines)
 
 
-def state_word(state: FeedState) -> str:
+def state_word(state: FeedState) -> SourceState:
     if state.disabled:
-        return "disabled"
+        return SourceState.DISABLED
     if state.last_fetched is None:
-        return "new"
-    return "failing" if state.error_count else "ok"
+        return SourceState.NEW
+    return SourceState.FAILING if state.error_count else SourceState.OK
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -23,7 +23,7 @@ from feedparser.datetimes import _parse_date
 from feedparser.mixin import _FeedParserMixin
 from lxml import etree
 
-from aggregator.records import ParsedEntry, ParsedFeed
+from aggregator.parse.parsed import ParsedEntry, ParsedFeed
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 CONTENT = "{http://purl.org/rss/1.0/modules/content/}"

@@ -27,7 +27,7 @@ from lxml import etree
 from aggregator.errors import FeedError, FeedErrorKind
 from aggregator.parse.fast import RSS11, fast_parse
 from aggregator.parse.normalise import sanitise_html
-from aggregator.records import ParsedEntry, ParsedFeed
+from aggregator.parse.parsed import ParsedEntry, ParsedFeed
 
 _HTML_START = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html)[\s>]", re.I | re.S)
 _JSON_FEED_VERSION = "https://jsonfeed.org/version/"

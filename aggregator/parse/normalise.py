@@ -18,8 +18,9 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import nh3
 
+from aggregator.parse.parsed import ParsedEntry, ParsedFeed
 from aggregator.parse.signature import signature
-from aggregator.records import Item, ParsedEntry, ParsedFeed
+from aggregator.records import Item
 
 # Query parameters that only track the reader; removing them never changes the page.
 TRACKING_PARAMS = frozenset(

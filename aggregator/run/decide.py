@@ -1,9 +1,10 @@
 """decide: what one poll of one source comes to. Pure: records in, a record out.
 
 `decide_update` takes the source, what the store knew of it, what the poll brought (a
-`FeedUpdate`: a fetch result and its items, a classified error, or a deferral) and the
-schedule, and returns a `PollOutcome`: the source's new `FeedState`, the items to store
-(None: only the state is written), and the `FeedReport`. It decides the error count,
+`FeedUpdate`: `Fetched`, a fetch result and its items; `FetchFailed`, a classified error;
+or `Deferred`, not fetched) and the schedule, and returns a `PollOutcome`: the source's
+new `FeedState`, the items to store (None: only the state is written), and the
+`FeedReport`. It decides the error count,
 disabling on 410 Gone, counting permanent redirects before following them, and the next
 check; the write (poll.record_update) only stores what was decided. The clock (`now`)
 and the jitter are parameters (issue 17; in the spirit of lemon24/reader's Decider).
@@ -14,17 +15,51 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 
+from aggregator.errors import FeedError, FeedErrorKind
 from aggregator.health.status import use_the_feed
 from aggregator.records import (
     FeedReport,
     FeedSource,
     FeedState,
-    FeedUpdate,
+    FetchResult,
     Item,
     PollStatus,
     ScheduleSettings,
 )
 from aggregator.run.scheduler import effective_interval, next_check
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Fetched:
+    """A poll that got an answer: a 304 (or the bytes parsed last time), or a parsed body."""
+
+    result: FetchResult
+    items: tuple[Item, ...] = ()
+    title: str | None = None
+    ttl: float | None = None
+    discovered_url: str | None = None
+    body_hash: str | None = None  # of the body the items were parsed from
+    broken: str | None = None  # the body is not well-formed: see ParsedFeed.broken
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FetchFailed:
+    """A poll that failed, classified."""
+
+    error: FeedError
+    seconds: float = 0.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Deferred:
+    """A poll not made: the source's host asked to wait until then (Retry-After)."""
+
+    until: datetime
+
+
+# What one poll of one source produced (poll.update_feed), for decide_update.
+FeedUpdate = Fetched | FetchFailed | Deferred
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -51,43 +86,37 @@ def decide_update(
     `auto` interval); `jitter` in [-1, 1], drawn by the caller."""
     previous = previous_state or FeedState(url=source.url)
     interval = effective_interval(source, schedule, posting_hours)
+    if isinstance(update, Deferred):
+        wait = f"its host asked to wait (Retry-After) until {update.until:%Y-%m-%d %H:%M:%S} UTC"
+        return PollOutcome(
+            state=replace(previous, next_due=update.until),
+            report=FeedReport(
+                url=source.url, name=source.name, status=PollStatus.DEFERRED, note=wait
+            ),
+        )
     report = FeedReport(
         url=source.url, name=source.name, status=PollStatus.OK, seconds=update.seconds
     )
-    if update.deferred_until is not None:
-        wait = (
-            "its host asked to wait (Retry-After) until "
-            f"{update.deferred_until:%Y-%m-%d %H:%M:%S} UTC"
-        )
-        return PollOutcome(
-            state=replace(previous, next_due=update.deferred_until),
-            report=replace(report, status=PollStatus.DEFERRED, note=wait),
-        )
-    result, error = update.result, update.error
-    if result is None and error is None:
-        raise ValueError("decide: a FeedUpdate holds a result, an error or a deferral")
-    count = previous.error_count + 1 if result is None else 0
-    next_due = next_check(  # after a failure: backoff; else the largest of the hints
-        interval=interval,
-        schedule=schedule,
-        now=now,
-        jitter=jitter,
-        hints=(result.cache_seconds, update.ttl) if result is not None else (),
-        error=error if result is None else None,
-        error_count=count,
-    )
-    if result is None:
-        assert error is not None
+    if isinstance(update, FetchFailed):
+        error = update.error
+        count = previous.error_count + 1
         disabled = f"HTTP 410 Gone since {now:%Y-%m-%d}" if error.status == 410 else None
         failed = replace(
             previous,
             last_fetched=now,
             error_count=count,
-            last_error_kind=error.kind.value,
+            last_error_kind=error.kind,
             last_error=error.message,
             disabled=disabled,
             interval_seconds=interval.total_seconds(),
-            next_due=next_due,
+            next_due=next_check(  # backoff
+                interval=interval,
+                schedule=schedule,
+                now=now,
+                jitter=jitter,
+                error=error,
+                error_count=count,
+            ),
         )
         failing = (
             "disabled: remove it from feeds.yaml"
@@ -104,6 +133,14 @@ def decide_update(
                 note=failing,
             ),
         )
+    result = update.result
+    next_due = next_check(  # the largest of the interval and the hints
+        interval=interval,
+        schedule=schedule,
+        now=now,
+        jitter=jitter,
+        hints=(result.cache_seconds, update.ttl),
+    )
     moves = decide_moves(previous, result.moved_to, schedule.moved_after)
     moved_to, moved_count, fetch_url, note = moves
     if update.discovered_url:
@@ -138,7 +175,7 @@ def decide_update(
         last_modified=result.last_modified,
         title=(previous.title or update.title) if broken else (update.title or previous.title),
         body_hash=update.body_hash,
-        last_error_kind="partial" if broken else None,
+        last_error_kind=FeedErrorKind.PARTIAL if broken else None,
         last_error=broken,
     )
     status = PollStatus.PARTIAL if broken else PollStatus.OK

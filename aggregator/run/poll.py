@@ -38,15 +38,8 @@ from aggregator.parse.pool import (
     pool_size,
     release_memory,
 )
-from aggregator.records import (
-    Config,
-    FeedReport,
-    FeedSource,
-    FeedState,
-    FeedUpdate,
-    PollStatus,
-)
-from aggregator.run.decide import decide_update
+from aggregator.records import Config, FeedReport, FeedSource, FeedState, PollStatus
+from aggregator.run.decide import Deferred, FeedUpdate, Fetched, FetchFailed, decide_update
 from aggregator.run.scheduler import HISTORY
 from aggregator.store import Store
 
@@ -98,7 +91,7 @@ def update_feed(
     host = urlsplit(target).hostname or ""
     until = gate.blocked_until(host, now)
     if until is not None:
-        return FeedUpdate(deferred_until=until)
+        return Deferred(until=until)
     try:
         with gate.slot(host):
             secret = source.credentials
@@ -111,7 +104,7 @@ def update_feed(
             if result.not_modified or (state is not None and digest == state.body_hash):
                 # Byte for byte the body parsed last time: as good as a 304.
                 unchanged = replace(result, not_modified=True, body=b"")
-                return FeedUpdate(result=unchanged, seconds=time.monotonic() - started)
+                return Fetched(result=unchanged, seconds=time.monotonic() - started)
             discovered = None
         try:
             parsed = parser(
@@ -127,13 +120,13 @@ def update_feed(
             host = urlsplit(discovered).hostname or ""
             until = gate.blocked_until(host, now)
             if until is not None:
-                return FeedUpdate(deferred_until=until)
+                return Deferred(until=until)
             with gate.slot(host):
                 result = fetcher.fetch_feed(discovered, None, now, secret, owner=source.url)
             parsed = parser(
                 result.body, result.content_type or "", result.final_url, source.url, now
             )
-        return FeedUpdate(
+        return Fetched(
             result=result,
             body_hash=digest if discovered is None else None,
             items=parsed.items,
@@ -149,7 +142,7 @@ def update_feed(
             FeedErrorKind.HTTP_5XX,
         ):
             gate.block(host, now + timedelta(seconds=error.retry_after))
-        return FeedUpdate(error=error, seconds=time.monotonic() - started)
+        return FetchFailed(error=error, seconds=time.monotonic() - started)
 
 
 def record_update(

@@ -23,6 +23,7 @@ from aggregator.records import FeedSource, FeedState, Item, Score, StoredEntry
 from aggregator.store.claims import Claims
 from aggregator.store.counts import Counts
 from aggregator.store.engine import HEAD, migrate, open_engine, watch_file
+from aggregator.store.export import Export
 from aggregator.store.models import EntryRow, SourceRow, StoryRow
 from aggregator.store.points import Points
 from aggregator.store.retention import Pruned, Retention, pruned_keys
@@ -30,7 +31,6 @@ from aggregator.store.rows import (
     CHUNK,
     SourceOf,
     churned_rows,
-    iso,
     loses,
     new_entry,
     to_state,
@@ -42,7 +42,7 @@ from aggregator.store.rows import (
 __all__ = ["HEAD", "Pruned", "Store"]
 
 
-class Store(Retention, Claims, Counts, Points):
+class Store(Retention, Claims, Counts, Points, Export):
     def __init__(self, url: str, *, create: bool = False) -> None:
         """Open the store at `url`. Only the commands that fill a store (`run`, `demo`,
         the workers, `copy-store`'s target) pass `create`; for the others a database that
@@ -292,43 +292,3 @@ class Store(Retention, Claims, Counts, Points):
                 )
                 result.update((i, c) for i, c in session.execute(query))
         return result
-
-    # --- export -------------------------------------------------------------------------
-
-    def export_entries(
-        self, *, since: datetime | None = None, sources: Sequence[str] = ()
-    ) -> Iterator[dict[str, Any]]:
-        """One plain dict per stored entry, oldest first, streamed; `since`: published
-        since then; `sources`: of these source URLs only."""
-        query = (
-            select(EntryRow, SourceRow, StoryRow.score)
-            .join(SourceRow, EntryRow.source_id == SourceRow.id)
-            .outerjoin(StoryRow, EntryRow.story_id == StoryRow.id)
-            .order_by(EntryRow.id)
-            .execution_options(yield_per=1000)
-        )
-        if since is not None:
-            query = query.where(EntryRow.published >= since)
-        if sources:
-            query = query.where(SourceRow.url.in_(sources))
-        with self._session() as session:
-            for entry, source, score in session.execute(query):
-                yield {
-                    "id": entry.id,
-                    "feed_url": source.url,
-                    "feed_name": source.name,
-                    "guid": entry.key,
-                    "url": entry.url,
-                    "canonical_url": entry.canonical_url,
-                    "title": entry.title,
-                    "author": entry.author,
-                    "summary": entry.summary_html,
-                    "content": entry.content_html,
-                    "text": entry.text,
-                    "tags": entry.tags,
-                    "published": iso(entry.published),
-                    "updated": iso(entry.updated),
-                    "first_seen": iso(entry.first_seen),
-                    "story_id": entry.story_id,
-                    "score": score,
-                }

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
+from aggregator.errors import stored_kind
 from aggregator.records import FeedState, Item, StoredEntry
 from aggregator.store.models import EntryRow, SourceRow
 
@@ -61,7 +62,16 @@ STATE_FIELDS = tuple(f.name for f in fields(FeedState) if f.name != "url")
 
 
 def to_state(row: SourceRow) -> FeedState:
-    return FeedState(url=row.url, **{name: getattr(row, name) for name in STATE_FIELDS})
+    columns = {name: getattr(row, name) for name in STATE_FIELDS}
+    columns["last_error_kind"] = stored_kind(row.last_error_kind)
+    return FeedState(url=row.url, **columns)
+
+
+def state_columns(state: FeedState) -> dict[str, Any]:
+    """A state's columns as the database takes them: the error kind as its plain string."""
+    columns = {name: getattr(state, name) for name in STATE_FIELDS}
+    kind = state.last_error_kind
+    return columns | {"last_error_kind": kind.value if kind is not None else None}
 
 
 def write_states(db: Connection, states: Mapping[int, FeedState]) -> None:
@@ -82,10 +92,7 @@ def write_states(db: Connection, states: Mapping[int, FeedState]) -> None:
     )
     db.execute(
         statement,
-        [
-            {"row_id": row_id, **{name: getattr(state, name) for name in STATE_FIELDS}}
-            for row_id, state in states.items()
-        ],
+        [{"row_id": row_id, **state_columns(state)} for row_id, state in states.items()],
     )
 
 
@@ -167,7 +174,3 @@ def to_stored(entry: EntryRow | Any, source: SourceRow | SourceOf) -> StoredEntr
         vector=entry.vector,
         content_html=entry.content_html,
     )
-
-
-def iso(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None

@@ -66,7 +66,7 @@ def run(tmp_path: Path, feed_server, paths: list[str], polls: list[float]):
         run_once(config, store, Fetcher(config.fetch), NOW, poll_all=True)
     stories: dict[str, set[str]] = defaultdict(set)
     for entry in store.export_entries():
-        stories[str(entry["story_id"])].add(str(entry["guid"]))
+        stories[str(entry.story_id)].add(entry.guid)
     store.close()
     partition = sorted(sorted(members) for members in stories.values())
     return partition, (tmp_path / "output" / "feed.atom").read_bytes()
@@ -113,7 +113,7 @@ def test_copies_published_at_one_moment_are_listed_in_one_order(tmp_path, feed_s
         )
         store = Store(config.store_url, create=True)
         run_once(config, store, Fetcher(config.fetch), NOW, poll_all=True)
-        assert len({e["story_id"] for e in store.export_entries()}) == 1
+        assert len({e.story_id for e in store.export_entries()}) == 1
         store.close()
         return (where / "output" / "feed.atom").read_bytes()
 

@@ -14,6 +14,7 @@ from aggregator.config import DEFAULT_USER_AGENT
 from aggregator.errors import FeedError, FeedErrorKind
 from aggregator.fetch.http import Fetcher, cache_lifetime, leads_to_private, parse_retry_after
 from aggregator.records import FeedSource, FeedState, FetchSettings
+from aggregator.run.decide import Deferred, Fetched, FetchFailed
 from aggregator.run.poll import HostGate, update_feed
 from tests.feeds import rss
 from tests.feedserver import Route, drip, endless
@@ -242,17 +243,18 @@ def test_a_discovered_feed_on_another_host_is_polite_to_that_host(feed_server, n
 
     gate.block("localhost", later)  # the feed's host asked us to wait
     update = update_feed(source, None, fetcher(), now, gate)
-    assert update.deferred_until == later
+    assert update == Deferred(until=later)
     assert feed_server.requests_for("/feed.xml") == []
 
     gate = HostGate(per_host=1)
     feed_server.routes["/feed.xml"] = Route(status=429, headers={"Retry-After": "120"})
     update = update_feed(source, None, fetcher(), now, gate)
-    assert update.error is not None and update.error.kind is FeedErrorKind.RATE_LIMITED
+    assert isinstance(update, FetchFailed) and update.error.kind is FeedErrorKind.RATE_LIMITED
     assert gate.blocked_until("localhost", now) == now + timedelta(seconds=120)
     assert gate.blocked_until("127.0.0.1", now) is None  # the page's host is not to blame
 
     feed_server.routes["/feed.xml"] = Route(body=BODY)
     gate = HostGate(per_host=1)
     update = update_feed(source, None, fetcher(), now, gate)
-    assert update.discovered_url == feed_url and len(update.items or ()) == 1
+    assert isinstance(update, Fetched)
+    assert update.discovered_url == feed_url and len(update.items) == 1

@@ -7,7 +7,7 @@ picks."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import replace
+from dataclasses import asdict, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -95,7 +95,9 @@ def stored(store: Store) -> tuple[dict[str, Any], list[dict[str, Any]]]:
             next_due=since(state.next_due),
         )
     made = {"id", "first_seen", "story_id", "score"}
-    entries = [{k: v for k, v in e.items() if k not in made} for e in store.export_entries()]
+    entries = [
+        {k: v for k, v in asdict(e).items() if k not in made} for e in store.export_entries()
+    ]
     return states, sorted(entries, key=lambda e: (e["feed_url"], e["guid"]))
 
 

@@ -5,11 +5,13 @@ page answers 304), and a run that publishes nothing says why, naming the setting
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import lxml.html
 import pytest
 
+from aggregator.errors import FeedErrorKind
 from tests.conftest import run_cli
 from tests.feeds import rfc822, rss
 from tests.feedserver import FeedServer, Route
@@ -116,4 +118,28 @@ def test_status_reads_sqlite_without_sqlalchemy_and_the_same_as_the_store(tmp_pa
     assert peeked == (store.feed_states(), store.entry_counts())
     assert peeked[0][feed_server.url("/beta.xml")].error_count == 1
     assert peek_states(f"sqlite:///{tmp_path / 'none.sqlite'}") is None  # the Store creates it
+    assert peeked[0][feed_server.url("/beta.xml")].last_error_kind is FeedErrorKind.HTTP_5XX
     assert peek_states("postgresql://db.example/agg") is None
+
+
+def test_a_stored_error_kind_this_version_does_not_know_reads_as_unknown(tmp_path, feed_server):
+    """The kind column keeps a plain string; one written by another version is read as
+    UNKNOWN (an ordinary failure, its message kept) by the Store and by peek alike."""
+    from aggregator.health.peek import peek_states
+    from aggregator.store import Store
+
+    feed_server.routes["/beta.xml"] = Route(status=500)
+    configure(tmp_path, feed_server, "beta")
+    run_cli("run", "--once", cwd=tmp_path)
+    with sqlite3.connect(tmp_path / "aggregator.sqlite") as db:
+        db.execute("UPDATE sources SET last_error_kind = 'from_the_future'")
+    db.close()
+    url = f"sqlite:///{tmp_path / 'aggregator.sqlite'}"
+    peeked = peek_states(url)
+    assert peeked is not None
+    (state,) = peeked[0].values()
+    assert state.last_error_kind is FeedErrorKind.UNKNOWN
+    assert state.last_error == "HTTP 500 Internal Server Error"
+    assert Store(url).feed_states() == peeked[0]
+    (row,) = map(json.loads, run_cli("status", "--json", cwd=tmp_path).stdout.splitlines())
+    assert row["last_error"] == "unknown: HTTP 500 Internal Server Error"

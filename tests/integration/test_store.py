@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import replace
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from alembic.autogenerate import compare_metadata
@@ -64,10 +64,10 @@ def test_saving_the_same_items_twice_stores_nothing_new(database):
     assert store.save_items(state, [item("a"), item("b")], now=NOW) == (0, 0)
     later = NOW + timedelta(hours=1)
     assert store.save_items(state, [item("a", title="T2")], now=later) == (0, 1)
-    rows = {r["guid"]: r for r in store.export_entries()}
+    rows = {r.guid: r for r in store.export_entries()}
     assert len(rows) == 2
-    assert rows["a"]["title"] == "T2"
-    assert rows["a"]["updated"] == "2026-11-28T13:00:00Z"  # the edit moved it forward
+    assert rows["a"].title == "T2"
+    assert rows["a"].updated == datetime(2026, 11, 28, 13, tzinfo=UTC)  # the edit moved it forward
 
 
 def test_an_undated_entry_keeps_its_first_seen_date(database):
@@ -79,14 +79,14 @@ def test_an_undated_entry_keeps_its_first_seen_date(database):
         state, [item("a", title="edited", published=later, updated=later, dated=False)], now=later
     )
     (row,) = store.export_entries()
-    assert row["published"] == "2026-11-28T12:00:00Z"
+    assert row.published == datetime(2026, 11, 28, 12, tzinfo=UTC)
 
 
 def test_removed_sources_keep_their_entries(database):
     store = open_store(database)
     store.save_items(FeedState(url=SOURCE.url), [item("a")], now=NOW)
     store.sync_sources([replace(SOURCE, url="https://other.example/feed")])
-    assert [r["feed_url"] for r in store.export_entries()] == [SOURCE.url]
+    assert [r.feed_url for r in store.export_entries()] == [SOURCE.url]
 
 
 def test_many_items_in_one_feed(database):
@@ -123,7 +123,7 @@ def test_upgrade_from_the_first_schema_keeps_entries(tmp_path):
     engine.dispose()
     store = Store(url)  # upgrades to head on open
     (row,) = store.export_entries()
-    assert row["title"] == "Old"
+    assert row.title == "Old"
 
 
 def test_guids_that_churn_on_every_poll_do_not_flood_the_store(database):
@@ -143,7 +143,7 @@ def test_guids_that_churn_on_every_poll_do_not_flood_the_store(database):
         assert (new, changed) == ((3, 0) if poll == 0 else (0, 0))
     rows = list(store.export_entries())
     assert len(rows) == 3
-    assert {r["guid"] for r in rows} == {"guid-4-0", "guid-4-1", "guid-4-2"}
+    assert {r.guid for r in rows} == {"guid-4-0", "guid-4-1", "guid-4-2"}
 
 
 def test_churn_without_links_falls_back_to_content(database):
@@ -177,7 +177,7 @@ def test_a_feed_linking_every_entry_to_one_page_loses_nothing(database):
             for n in range(window, window + 3)
         ]
         store.save_items(state, items, now=NOW + timedelta(hours=window))
-    assert sorted(r["title"] for r in store.export_entries()) == [f"Post {n}" for n in range(6)]
+    assert sorted(r.title for r in store.export_entries()) == [f"Post {n}" for n in range(6)]
 
 
 def test_posting_hours_count_distinct_hours(database):

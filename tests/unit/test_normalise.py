@@ -18,7 +18,7 @@ from aggregator.parse.normalise import (
     sanitise_html,
     shorten,
 )
-from aggregator.records import ParsedEntry, ParsedFeed
+from aggregator.parse.parsed import ParsedEntry, ParsedFeed
 from tests.conftest import NOW
 
 BASE = "https://blog.example/feed/"
