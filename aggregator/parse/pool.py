@@ -20,7 +20,6 @@ from datetime import datetime
 
 from aggregator.errors import FeedError, FeedErrorKind
 from aggregator.records import Item
-from aggregator.run.lock import release_in_child
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,9 +69,8 @@ release_memory = _malloc_trim()  # hand freed memory back to the system (glibc)
 
 
 def _worker_start() -> None:
-    """A parser process ends with its parent, even a parent killed with SIGKILL, and holds
-    none of its locks."""
-    release_in_child()
+    """A parser process ends with its parent, even a parent killed with SIGKILL. (It holds
+    none of the writer's locks: `run.lock` drops them in every forked child.)"""
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)

@@ -28,11 +28,15 @@ HELD: set[int] = set()  # descriptors of the locks this process holds (see relea
 def release_in_child() -> None:
     """In a forked child: drop this process's copies of the lock descriptors, so that the
     lock lives exactly as long as the process that took it (a child left behind by a
-    killed parent must not keep the store locked)."""
+    killed parent must not keep the store locked). Registered for every fork, so that the
+    stages that fork (the parser pool) need not know about the lock."""
     for fd in list(HELD):
         with suppress(OSError):
             os.close(fd)
     HELD.clear()
+
+
+os.register_at_fork(after_in_child=release_in_child)
 
 
 def lock_path(config: Config) -> Path:
