@@ -38,6 +38,16 @@ class ExportedEntry:
     score: float | None
 
 
+# The fields that are the entry's own columns, by the column's name.
+COLUMNS = {
+    **{name: name for name in "id url canonical_url title author text".split()},
+    **{name: name for name in "published updated first_seen story_id".split()},
+    "guid": "key",
+    "summary": "summary_html",
+    "content": "content_html",
+}
+
+
 class Export:
     engine: Engine
     _session: sessionmaker[Session]
@@ -61,21 +71,9 @@ class Export:
         with self._session() as session:
             for entry, source, score in session.execute(query):
                 yield ExportedEntry(
-                    id=entry.id,
+                    **{name: getattr(entry, column) for name, column in COLUMNS.items()},
                     feed_url=source.url,
                     feed_name=source.name,
-                    guid=entry.key,
-                    url=entry.url,
-                    canonical_url=entry.canonical_url,
-                    title=entry.title,
-                    author=entry.author,
-                    summary=entry.summary_html,
-                    content=entry.content_html,
-                    text=entry.text,
                     tags=tuple(entry.tags),
-                    published=entry.published,
-                    updated=entry.updated,
-                    first_seen=entry.first_seen,
-                    story_id=entry.story_id,
                     score=score,
                 )
