@@ -20,7 +20,7 @@ import numpy as np
 from scipy import sparse
 
 from aggregator.records import DedupeSettings, Story
-from aggregator.stories.vectors import tfidf, unpack_all
+from aggregator.stories.vectors import CHUNK, tfidf, unpack_all
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -41,7 +41,7 @@ class Centroids:
 
     def __init__(self, stories: Sequence[Story], settings: DedupeSettings) -> None:
         members = [(s, m) for s, story in enumerate(stories) for m in story.members if m.vector]
-        vectors = unpack_all([m.vector for _, m in members if m.vector])
+        vectors = unpack_all([m.vector for _, m in members if m.vector], entities=False)
         n = len(members)
         owners = np.array([s for s, _ in members], np.int64)
         membership = sparse.csr_matrix(
@@ -58,8 +58,8 @@ class Centroids:
         self.headline_only = headline
         self.weight = SEMANTIC_WEIGHT
         self.settings = settings
-        semantic = np.asarray(membership @ vectors.semantic.astype(np.float32), np.float32)
         lexical = (membership @ tfidf(vectors)[0]).tocsr()
+        semantic = _summed(membership, owners, vectors.semantic)
         del vectors, membership
         self.semantic_norm = np.linalg.norm(semantic, axis=1)
         semantic /= np.where(self.semantic_norm > 0, self.semantic_norm, 1.0)[:, None]
@@ -74,12 +74,13 @@ class Centroids:
             np.where(self.lexical_norm > 0, self.lexical_norm, 1.0), np.diff(lexical.indptr)
         ).astype(lexical.data.dtype)
         self.lexical_unit = lexical
+        self.lexical_columns = lexical.T.tocsr()  # for products against every story
 
     def cosine(self, semantic: NDArray[Any], lexical: Any) -> NDArray[np.float64]:
         """Blended cosine of (sums of) unit centroids against every story."""
         w = self.weight
         sem = semantic @ self.semantic_unit.T
-        lex = (lexical @ self.lexical_unit.T).toarray()
+        lex = (lexical @ self.lexical_columns).toarray()
         return np.asarray(w * sem + (1 - w) * lex, np.float64)
 
     def same_story(self, rows: NDArray[np.int64]) -> NDArray[np.bool_]:
@@ -88,13 +89,34 @@ class Centroids:
         w, s = self.weight, self.settings
         sem = self.semantic_unit[rows] @ self.semantic_unit.T
         sem *= np.outer(self.semantic_norm[rows], self.semantic_norm)
-        lex = (self.lexical_unit[rows] @ self.lexical_unit.T).toarray()
+        lex = (self.lexical_unit[rows] @ self.lexical_columns).toarray()
         lex *= np.outer(self.lexical_norm[rows], self.lexical_norm)
         mean = (w * sem + (1 - w) * lex) / np.outer(self.count[rows], self.count)
         gap = np.abs(self.times[rows][:, None] - self.times[None, :]) / 86400.0
         mean -= s.time_penalty * np.minimum(gap, 1.0)
         both = self.headline_only[rows][:, None] | self.headline_only[None, :]
         return np.asarray(mean >= np.where(both, s.headline_threshold, s.threshold))
+
+
+def _summed(
+    membership: sparse.csr_matrix, owners: NDArray[np.int64], rows: NDArray[np.float16]
+) -> NDArray[np.float32]:
+    """`membership @ rows` in float32, a run of whole stories at a time (each story's sum
+    is the same as in one product; the float32 copy of the window is never whole)."""
+    summed = np.zeros((membership.shape[0], rows.shape[1]), np.float32)
+    start, n = 0, len(owners)
+    while start < n:
+        stop = min(start + CHUNK, n)
+        if stop < n:  # end where a story starts, so that no story's sum is split
+            boundary = int(np.searchsorted(owners, owners[stop]))
+            whole = int(np.searchsorted(owners, owners[start], side="right"))
+            stop = boundary if boundary > start else whole
+        first, last = int(owners[start]), int(owners[stop - 1]) + 1
+        summed[first:last] = membership[first:last, start:stop] @ rows[start:stop].astype(
+            np.float32
+        )
+        start = stop
+    return summed
 
 
 def related_stories(

@@ -210,9 +210,10 @@ class Vectors:
     entities: list[tuple[frozenset[int], frozenset[int]]]  # (names, numbers)
 
 
-def unpack_all(blobs: Sequence[bytes]) -> Vectors:
+def unpack_all(blobs: Sequence[bytes], *, entities: bool = True) -> Vectors:
     """`unpack` for a whole window at once, without an object per entry: the semantic
-    rows stay float16 in one matrix."""
+    rows stay float16 in one matrix. `entities=False`: the names and numbers are left out
+    (empty), for a reader that does not check them."""
     at = _HEADER.size
     heads = [_HEADER.unpack_from(b) for b in blobs]
     for version, _, dim, _, _, _ in heads:
@@ -224,17 +225,17 @@ def unpack_all(blobs: Sequence[bytes]) -> Vectors:
     weights = b"".join(
         b[end + 4 * h[3] : end + 6 * h[3]] for b, h in zip(blobs, heads, strict=True)
     )
-    entities = []
-    for b, (_, _, _, n, names, numbers) in zip(blobs, heads, strict=True):
+    found_entities = []
+    for b, (_, _, _, n, names, numbers) in zip(blobs, heads, strict=True) if entities else ():
         found = struct.unpack_from(f"<{names + numbers}I", b, end + 6 * n)
-        entities.append((frozenset(found[:names]), frozenset(found[names:])))
+        found_entities.append((frozenset(found[:names]), frozenset(found[names:])))
     return Vectors(
         semantic=semantic.reshape(len(blobs), DIM),
         lengths=np.array([h[3] for h in heads], np.int64),
         terms=np.frombuffer(terms, np.uint32),
         weights=np.frombuffer(weights, np.float16).astype(np.float32),
         headline_only=np.array([bool(h[1] & _HEADLINE_ONLY) for h in heads], bool),
-        entities=entities,
+        entities=found_entities,
     )
 
 
