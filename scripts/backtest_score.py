@@ -46,7 +46,7 @@ def main() -> None:
     settings = config.score
     for pair in filter(None, args.weights.split(",")):
         key, value = pair.split("=")
-        settings = replace(settings, **{f"{key.strip()}_weight": float(value)})
+        settings = replace(settings, **{f"{key.strip()}_weight": float(value)})  # type: ignore[arg-type]
     if args.half_life:
         settings = replace(settings, half_life=parse_duration(args.half_life))
     now = datetime.fromisoformat(args.at) if args.at else datetime.now(UTC)

@@ -28,6 +28,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from itertools import accumulate
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -72,7 +73,7 @@ def make_rows(
     words: list[str],
     weights: list[float],
     story_base: int,
-) -> list[tuple]:
+) -> list[tuple[Any, ...]]:
     """Rows with signatures written directly (the words are already tokens): computing
     a million signatures from text would make the setup, not the measurement, slow."""
     rows = []

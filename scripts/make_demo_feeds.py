@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 import random
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
+from typing import Any
 from xml.sax.saxutils import escape
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -191,7 +193,7 @@ def main() -> None:
     print(f"{total} entries in {len(SOURCES)} feeds written to {OUT}")
 
 
-def rss2(name: str, site: str, items: list[dict]) -> str:
+def rss2(name: str, site: str, items: list[dict[str, Any]]) -> str:
     parts = [
         f'<?xml version="1.0" encoding="utf-8"?>\n<rss version="2.0">\n<channel>\n'
         f"<title>{escape(name)}</title>\n<link>{site}/</link>\n"
@@ -209,7 +211,7 @@ def rss2(name: str, site: str, items: list[dict]) -> str:
     return "".join(parts)
 
 
-def atom(name: str, site: str, items: list[dict]) -> str:
+def atom(name: str, site: str, items: list[dict[str, Any]]) -> str:
     updated = items[0]["date"].isoformat() if items else NOW.isoformat()
     parts = [
         f'<?xml version="1.0" encoding="utf-8"?>\n'
@@ -231,7 +233,7 @@ def atom(name: str, site: str, items: list[dict]) -> str:
     return "".join(parts)
 
 
-def rss1(name: str, site: str, items: list[dict]) -> str:
+def rss1(name: str, site: str, items: list[dict[str, Any]]) -> str:
     seq = "".join(f'<rdf:li rdf:resource="{escape(e["link"])}"/>' for e in items)
     parts = [
         '<?xml version="1.0" encoding="utf-8"?>\n'
@@ -252,8 +254,8 @@ def rss1(name: str, site: str, items: list[dict]) -> str:
     return "".join(parts)
 
 
-def json_feed(version: str) -> object:
-    def write(name: str, site: str, items: list[dict]) -> str:
+def json_feed(version: str) -> Callable[[str, str, list[dict[str, Any]]], str]:
+    def write(name: str, site: str, items: list[dict[str, Any]]) -> str:
         doc = {
             "version": f"https://jsonfeed.org/version/{version}",
             "title": name,
@@ -280,7 +282,7 @@ def json_feed(version: str) -> object:
     return write
 
 
-WRITERS = {
+WRITERS: dict[str, Callable[[str, str, list[dict[str, Any]]], str]] = {
     "rss2": rss2,
     "atom": atom,
     "rss1": rss1,

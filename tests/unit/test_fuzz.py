@@ -24,8 +24,8 @@ CORPUS = SHARED / "corpus"
 pytestmark = pytest.mark.skipif(not CORPUS.exists(), reason="../shared/corpus is not there")
 
 
-def mutate(data: bytes, rng: random.Random) -> bytes:
-    data = bytearray(data)
+def mutate(original: bytes, rng: random.Random) -> bytes:
+    data = bytearray(original)
     for _ in range(rng.randint(1, 8)):
         if not data:
             break
