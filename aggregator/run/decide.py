@@ -97,9 +97,19 @@ def decide_update(
     report = FeedReport(
         url=source.url, name=source.name, status=PollStatus.OK, seconds=update.seconds
     )
+    failed_with = update.error if isinstance(update, FetchFailed) else None
+    count = previous.error_count + 1 if failed_with is not None else 0
+    next_due = next_check(  # after a failure: backoff; else the largest of the hints
+        interval=interval,
+        schedule=schedule,
+        now=now,
+        jitter=jitter,
+        hints=(update.result.cache_seconds, update.ttl) if isinstance(update, Fetched) else (),
+        error=failed_with,
+        error_count=count,
+    )
     if isinstance(update, FetchFailed):
         error = update.error
-        count = previous.error_count + 1
         disabled = f"HTTP 410 Gone since {now:%Y-%m-%d}" if error.status == 410 else None
         failed = replace(
             previous,
@@ -109,14 +119,7 @@ def decide_update(
             last_error=error.message,
             disabled=disabled,
             interval_seconds=interval.total_seconds(),
-            next_due=next_check(  # backoff
-                interval=interval,
-                schedule=schedule,
-                now=now,
-                jitter=jitter,
-                error=error,
-                error_count=count,
-            ),
+            next_due=next_due,
         )
         failing = (
             "disabled: remove it from feeds.yaml"
@@ -134,13 +137,6 @@ def decide_update(
             ),
         )
     result = update.result
-    next_due = next_check(  # the largest of the interval and the hints
-        interval=interval,
-        schedule=schedule,
-        now=now,
-        jitter=jitter,
-        hints=(result.cache_seconds, update.ttl),
-    )
     moves = decide_moves(previous, result.moved_to, schedule.moved_after)
     moved_to, moved_count, fetch_url, note = moves
     if update.discovered_url:
