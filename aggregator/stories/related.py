@@ -20,7 +20,7 @@ import numpy as np
 from scipy import sparse
 
 from aggregator.records import DedupeSettings, Story
-from aggregator.stories.vectors import CHUNK, tfidf, unpack_all
+from aggregator.stories.vectors import tfidf, unit_rows, unpack_all
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray
@@ -59,20 +59,14 @@ class Centroids:
         self.weight = SEMANTIC_WEIGHT
         self.settings = settings
         lexical = (membership @ tfidf(vectors)[0]).tocsr()
-        semantic = _summed(membership, owners, vectors.semantic)
+        semantic = np.asarray(membership @ vectors.semantic.astype(np.float32), np.float32)
         del vectors, membership
         self.semantic_norm = np.linalg.norm(semantic, axis=1)
         semantic /= np.where(self.semantic_norm > 0, self.semantic_norm, 1.0)[:, None]
         self.semantic_unit = semantic
-        squares = np.bincount(
-            np.repeat(np.arange(lexical.shape[0]), np.diff(lexical.indptr)),
-            lexical.data.astype(np.float64) ** 2,
-            minlength=lexical.shape[0],
-        )
-        self.lexical_norm = np.sqrt(squares)
-        lexical.data /= np.repeat(
-            np.where(self.lexical_norm > 0, self.lexical_norm, 1.0), np.diff(lexical.indptr)
-        ).astype(lexical.data.dtype)
+        rows = np.repeat(np.arange(lexical.shape[0]), np.diff(lexical.indptr))
+        data, self.lexical_norm = unit_rows(lexical.data.astype(np.float64), rows, len(stories))
+        lexical.data = data.astype(np.float32)
         self.lexical_unit = lexical
         self.lexical_columns = lexical.T.tocsr()  # for products against every story
 
@@ -96,27 +90,6 @@ class Centroids:
         mean -= s.time_penalty * np.minimum(gap, 1.0)
         both = self.headline_only[rows][:, None] | self.headline_only[None, :]
         return np.asarray(mean >= np.where(both, s.headline_threshold, s.threshold))
-
-
-def _summed(
-    membership: sparse.csr_matrix, owners: NDArray[np.int64], rows: NDArray[np.float16]
-) -> NDArray[np.float32]:
-    """`membership @ rows` in float32, a run of whole stories at a time (each story's sum
-    is the same as in one product; the float32 copy of the window is never whole)."""
-    summed = np.zeros((membership.shape[0], rows.shape[1]), np.float32)
-    start, n = 0, len(owners)
-    while start < n:
-        stop = min(start + CHUNK, n)
-        if stop < n:  # end where a story starts, so that no story's sum is split
-            boundary = int(np.searchsorted(owners, owners[stop]))
-            whole = int(np.searchsorted(owners, owners[start], side="right"))
-            stop = boundary if boundary > start else whole
-        first, last = int(owners[start]), int(owners[stop - 1]) + 1
-        summed[first:last] = membership[first:last, start:stop] @ rows[start:stop].astype(
-            np.float32
-        )
-        start = stop
-    return summed
 
 
 def related_stories(

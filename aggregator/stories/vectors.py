@@ -246,6 +246,15 @@ def factorize(values: NDArray[Any]) -> tuple[NDArray[Any], NDArray[np.intp]]:
     return distinct, np.searchsorted(distinct, values)
 
 
+def unit_rows(
+    data: NDArray[np.float64], rows: NDArray[Any], n: int
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """A sparse matrix's values divided by the length of their row (`rows`: each value's
+    row, of `n`), and the rows' lengths."""
+    norms = np.sqrt(np.bincount(rows, data * data, minlength=n))
+    return data / np.where(norms > 0, norms, 1.0)[rows], norms
+
+
 def tfidf(vectors: Vectors) -> tuple[sparse.csr_matrix, NDArray[np.uint32], NDArray[np.int64]]:
     """The lexical view of many entries: unit rows of sublinear term weights times the
     IDF of these entries; with the vocabulary (sorted hashes) and each term's df."""
@@ -254,8 +263,7 @@ def tfidf(vectors: Vectors) -> tuple[sparse.csr_matrix, NDArray[np.uint32], NDAr
     vocabulary, cols = factorize(vectors.terms)
     df = np.bincount(cols, minlength=len(vocabulary))
     data = vectors.weights * (np.log((1.0 + n) / (1.0 + df)) + 1.0)[cols]
-    norms = np.sqrt(np.bincount(rows, data * data, minlength=n))
-    data = data / np.where(norms > 0, norms, 1.0)[rows]
+    data, _ = unit_rows(data, rows, n)
     indptr = np.zeros(n + 1, np.int64)  # an entry's terms are distinct and consecutive
     np.cumsum(vectors.lengths, out=indptr[1:])
     matrix = sparse.csr_matrix(
