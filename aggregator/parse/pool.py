@@ -87,6 +87,8 @@ class ParserPool:
     milliseconds, and are the parent's children (their CPU time is the run's)."""
 
     def __init__(self, processes: int) -> None:
+        import aggregator.parse.feed
+        import aggregator.parse.normalise  # noqa: F401 - loaded once here, shared by the workers
 
         context = multiprocessing.get_context("fork")
         self._pool = ProcessPoolExecutor(
