@@ -73,6 +73,7 @@ def farm_like(f: int) -> bytes:
     ).encode()
 
 
+@pytest.mark.skipif(not (SHARED / "corpus").exists(), reason="../shared/corpus is not there")
 def test_corpus_demo_and_farm_documents() -> None:
     corpus = [
         p
