@@ -112,6 +112,13 @@ def explain(ctx: click.Context, ident: str) -> None:
                 return
         elif ident.startswith("urn:uuid:"):
             story_id = next((s for s in store.story_ids() if atom_id(s) == ident), None)
+        merge = store.merged(story_id) if story_id else None
+        if merge is not None:  # its item left the feed: say where it went, explain that
+            click.echo(
+                f"story {story_id} was merged into story {merge.into} on"
+                f" {merge.at:%Y-%m-%d %H:%M} UTC: {merge.reason}\n"
+            )
+            story_id = merge.into
         found = store.story_score(story_id) if story_id else None
         if story_id is None or found is None:
             raise click.UsageError(f"no entry or story {ident!r}")

@@ -250,8 +250,8 @@ def group_new_entries(config: Config, store: Store, now: datetime) -> int:
         since=min(p.published for p in new) - window, until=max(p.published for p in new) + window
     )
     same_url = store.points_with_canonical_urls({p.canonical_url for p in new if p.canonical_url})
-    decisions = assign_stories(new, (*same_url, *known), config.dedupe)
-    store.assign_stories(decisions, vectors, now=now)
+    grouping = assign_stories(new, (*same_url, *known), config.dedupe)
+    store.assign_stories(grouping, vectors, now=now)
     return len(new)
 
 

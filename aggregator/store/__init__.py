@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -39,7 +40,16 @@ from aggregator.store.rows import (
     write_states,
 )
 
-__all__ = ["HEAD", "Pruned", "Store"]
+__all__ = ["HEAD", "Pruned", "Store", "StoryMerge"]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class StoryMerge:
+    """A story that became part of another: where it went, when and why."""
+
+    into: str
+    at: datetime
+    reason: str
 
 
 class Store(Retention, Claims, Counts, Points, Export):
@@ -243,6 +253,16 @@ class Store(Retention, Claims, Counts, Points, Export):
                 components = tuple((k, float(v)) for k, v in (row.components or {}).items())
                 score = Score(value=row.score, components=components)
             return row.created, score
+
+    def merged(self, story_id: str) -> StoryMerge | None:
+        """Where a story went if it was merged into another (None if it was not)."""
+        with self._session() as session:
+            row = session.get(StoryRow, story_id)
+            if row is None or row.merged_into is None:
+                return None
+            return StoryMerge(
+                into=row.merged_into, at=row.merged_at or row.created, reason=row.merge_reason or ""
+            )
 
     def story_ids(self) -> tuple[str, ...]:
         with self._session() as session:

@@ -135,8 +135,9 @@ class StoryRow(Base):
     score: Mapped[float | None] = mapped_column(Float)
     components: Mapped[dict[str, float] | None] = mapped_column(JSON)
     scored_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    related_key: Mapped[str | None] = mapped_column(String(400))
-    related: Mapped[list[list[Any]] | None] = mapped_column(JSON)
+    merged_into: Mapped[str | None] = mapped_column(String(64))  # a story merged into another
+    merged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    merge_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class PrunedRow(Base):

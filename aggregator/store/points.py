@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from aggregator.parse.signature import signature
 from aggregator.store.models import EntryRow, SourceRow, StoryRow
 from aggregator.store.rows import CHUNK
-from aggregator.stories.grouping import Decision, Point
+from aggregator.stories.grouping import Grouping, Merge
+from aggregator.stories.pool import Point
 from aggregator.stories.vectors import LEAD, current, encode
 
 _COLUMNS = (
@@ -132,10 +133,13 @@ class Points:
         return vectors
 
     def assign_stories(
-        self, decisions: Mapping[int, Decision], vectors: Mapping[int, bytes], *, now: datetime
+        self, grouping: Grouping, vectors: Mapping[int, bytes], *, now: datetime
     ) -> None:
         """Attach entries to stories, creating the stories that do not exist yet; keep why
-        each joined (for `explain`) and its vector."""
+        each joined (for `explain`) and its vector; move the members of merged stories
+        into the story they joined, and mark each merged story with where it went. One
+        transaction."""
+        decisions = grouping.decisions
         if not decisions:
             return
         with self._session.begin() as session:
@@ -170,3 +174,49 @@ class Points:
                     for entry_id, d in decisions.items()
                 ],
             )
+            _merge(session, grouping.merges, now)
+
+
+def _merge(session: Session, merges: Mapping[str, Merge], now: datetime) -> None:
+    """Members of each merged story join the story it went into, their own reason kept
+    and the move said after it; the merged story's row stays, saying where it went (and
+    so do rows merged into it before: `into` is the story that lives on)."""
+    if not merges:
+        return
+    gone = sorted(merges)
+    moved = (
+        update(EntryRow)
+        .where(EntryRow.story_id == bindparam("gone"))
+        .values(
+            story_id=bindparam("into"),
+            story_reason=func.coalesce(EntryRow.story_reason, "first entry of its story")
+            + bindparam("note"),
+        )
+    )
+    session.connection().execute(
+        moved,
+        [
+            {
+                "gone": old,
+                "into": merges[old].into,
+                "note": f"; later its story {old} was merged into this one",
+            }
+            for old in gone
+        ],
+    )
+    marked = (
+        update(StoryRow)
+        .where(StoryRow.id == bindparam("gone"))
+        .values(merged_into=bindparam("into"), merged_at=now, merge_reason=bindparam("why"))
+    )
+    session.connection().execute(
+        marked, [{"gone": old, "into": merges[old].into, "why": merges[old].reason} for old in gone]
+    )
+    repointed = (  # stories merged into these before
+        update(StoryRow)
+        .where(StoryRow.merged_into == bindparam("gone"))
+        .values(merged_into=bindparam("into"))
+    )
+    session.connection().execute(
+        repointed, [{"gone": old, "into": merges[old].into} for old in gone]
+    )

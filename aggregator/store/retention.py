@@ -71,9 +71,18 @@ class Retention:
                         [{"source_id": s, "key": k, "pruned_at": now} for s, k in fresh],
                     )
             emptied = session.execute(
-                delete(StoryRow).where(~exists().where(EntryRow.story_id == StoryRow.id))
+                delete(StoryRow).where(
+                    StoryRow.merged_into.is_(None),
+                    ~exists().where(EntryRow.story_id == StoryRow.id),
+                )
             )
-            orphans = getattr(emptied, "rowcount", 0)
+            live = select(StoryRow.id).where(StoryRow.merged_into.is_(None)).scalar_subquery()
+            forgotten = session.execute(  # a merged story's note goes with the story it joined
+                delete(StoryRow).where(
+                    StoryRow.merged_into.is_not(None), StoryRow.merged_into.not_in(live)
+                )
+            )
+            orphans = getattr(emptied, "rowcount", 0) + getattr(forgotten, "rowcount", 0)
             if dry_run:
                 session.rollback()
                 return Pruned(entries=len(ids), stories=int(orphans or 0))

@@ -3,6 +3,7 @@ vectors per entry.
 
 - vectors.py: an entry's text -> its lexical and semantic views, packed in one BLOB that
   is stored with the entry (embedded once, never again).
+- pool.py: a batch's entries as matrices, and stories as running sums of vectors.
 - grouping.py: a batch of new entries -> the story each joins (average link over running
   sums, candidates from one sparse product, decided in a canonical order).
 - members.py: stored entries -> stories and their representatives.
@@ -10,14 +11,23 @@ vectors per entry.
 The pipeline (pipeline.py) loads the window from the store and writes the decisions back.
 """
 
-from aggregator.stories.grouping import Decision, Point, assign_stories, story_id_for
+from aggregator.stories.grouping import (
+    Decision,
+    Grouping,
+    Merge,
+    assign_stories,
+    story_id_for,
+)
 from aggregator.stories.members import REPRESENTATIVE_KEYS, group_stories, pick_representative
+from aggregator.stories.pool import Point
 from aggregator.stories.related import Links, related_stories
 
 __all__ = [
     "REPRESENTATIVE_KEYS",
     "Decision",
+    "Grouping",
     "Links",
+    "Merge",
     "Point",
     "assign_stories",
     "group_stories",

@@ -16,7 +16,7 @@ import pytest
 
 from aggregator.records import FeedSource, FeedState, Item
 from aggregator.store import Store
-from aggregator.stories import Decision
+from aggregator.stories import Decision, Grouping
 from tests.conftest import run_cli
 from tests.feeds import rss
 from tests.feedserver import FeedServer, Route
@@ -92,11 +92,14 @@ def test_an_old_member_of_a_story_still_published_is_kept(tmp_path: Path) -> Non
     )
     ids = {e.title: e.id for e in store.unassigned_entries()}
     store.assign_stories(
-        {
-            ids["old-in-live-story"]: Decision(story_id="live", similarity=1.0, reason="test"),
-            ids["recent"]: Decision(story_id="live", similarity=1.0, reason="test"),
-            ids["old-alone"]: Decision(story_id="dead", similarity=1.0, reason="test"),
-        },
+        Grouping(
+            decisions={
+                ids["old-in-live-story"]: Decision(story_id="live", similarity=1.0, reason="test"),
+                ids["recent"]: Decision(story_id="live", similarity=1.0, reason="test"),
+                ids["old-alone"]: Decision(story_id="dead", similarity=1.0, reason="test"),
+            },
+            merges={},
+        ),
         {},
         now=alone,
     )

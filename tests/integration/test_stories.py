@@ -5,10 +5,15 @@ and `explain` says why."""
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
+from aggregator.config import load_config
+from aggregator.publish.digest import atom_id
+from aggregator.store import Store
+from aggregator.stories import Decision, Grouping
 from tests.conftest import run_cli
 from tests.feeds import rfc822, rss
 from tests.feedserver import FeedServer, Route
@@ -108,3 +113,43 @@ def test_guids_that_change_every_poll_do_not_flood_the_store(tmp_path, feed_serv
     result = run_cli("run", "--once", "--all", cwd=tmp_path)
     assert "0 new, 0 updated" in result.stdout
     assert list(stories(tmp_path)) == ["poll-2"]
+
+
+def test_an_entry_that_joins_two_stories_makes_them_one(tmp_path, feed_server):
+    """Two reports of one event stored as two stories (as a missed candidate, or an older
+    engine, may leave them); a third report joins both: one story under the older id, the
+    other id's item leaves the feed, and `explain` of that id says where it went."""
+    copy = {**GEMINI_2, "description": GEMINI["description"]}  # the wire's text, retitled
+    feed_server.routes["/wire.xml"] = Route(body=rss([GEMINI]))
+    feed_server.routes["/daily.xml"] = Route(body=rss([copy]))
+    config = write_config(tmp_path, feed_server, "/wire.xml", "/daily.xml")
+    assert run_cli("run", "--once", "--poll-only", cwd=tmp_path).returncode == 0
+    store = Store(load_config(config).store_url)
+    ids = {e.key: e.id for e in store.unassigned_entries()}
+    apart = {"w-gemini": "kept-apart-w", "d-gemini": "kept-apart-d"}  # w's is the older
+    store.assign_stories(
+        Grouping(
+            decisions={
+                ids[k]: Decision(story_id=s, similarity=0.0, reason="no similar story")
+                for k, s in apart.items()
+            },
+            merges={},
+        ),
+        {},
+        now=datetime.now(UTC),
+    )
+    store.close()
+
+    feed_server.routes["/blog.xml"] = Route(body=rss([GEMINI_3]))
+    write_config(tmp_path, feed_server, "/wire.xml", "/daily.xml", "/blog.xml")
+    assert run_cli("run", "--once", cwd=tmp_path).returncode == 0
+    assert set(stories(tmp_path).values()) == {"kept-apart-w"}
+    feed = (tmp_path / "output" / "feed.atom").read_text()
+    assert atom_id("kept-apart-w") in feed and atom_id("kept-apart-d") not in feed
+
+    explained = run_cli("explain", "kept-apart-d", cwd=tmp_path)
+    assert explained.returncode == 0, explained.stderr
+    assert "story kept-apart-d was merged into story kept-apart-w" in explained.stdout
+    assert "joined both" in explained.stdout
+    assert "members (3 entries from 3 sources)" in explained.stdout
+    assert "later its story kept-apart-d was merged into this one" in explained.stdout

@@ -24,7 +24,7 @@ AURORA = "Helix Labs released Aurora-70B, an open-weights language model under A
 
 
 def assign(new, known=()):
-    decisions = assign_stories(points(new), points(known), SETTINGS)
+    decisions = assign_stories(points(new), points(known), SETTINGS).decisions
     return {i: d.story_id for i, d in decisions.items()}
 
 
@@ -100,11 +100,42 @@ def test_a_story_is_one_dot_product_whatever_its_size():
         entry(i, source=f"https://s{i}.example/f", title="Helix releases Aurora", text=AURORA)
         for i in range(1, 30)
     ]
-    decisions = assign_stories(points(members), [], SETTINGS)
+    decisions = assign_stories(points(members), [], SETTINGS).decisions
     joined = [d for d in decisions.values() if d.reason.startswith("average")]
     assert len(joined) == 28
     assert all(abs(d.similarity - 1.0) < 0.02 for d in joined)
     assert "words" in joined[0].reason and "meaning" in joined[0].reason  # for `explain`
+
+
+def test_an_entry_that_joins_two_stories_makes_them_one_under_the_older_id():
+    """Two stories of one event that an earlier run kept apart (here: given so); a new
+    report passes the threshold of both, and the two agree: one story, the older id."""
+    older = entry(1, story="older", title="Helix releases Aurora-70B", text=AURORA, hours_ago=5)
+    newer = entry(
+        2,
+        source="https://s2.example/f",
+        story="newer",
+        title="Aurora-70B released by Helix",
+        text=AURORA,
+        hours_ago=4,
+    )
+    bridge = entry(3, source="https://s3.example/f", title="Helix: Aurora-70B", text=AURORA)
+    grouping = assign_stories(points([bridge]), points([newer, older]), SETTINGS)
+    assert grouping.decisions[3].story_id == "older"
+    assert "the two are one, older" in grouping.decisions[3].reason
+    assert set(grouping.merges) == {"newer"}
+    assert grouping.merges["newer"].into == "older"
+    assert "entry #3 joined both" in grouping.merges["newer"].reason
+
+
+def test_an_outlets_two_stories_are_not_merged():
+    """Stories that share a source stay two, however alike: the outlet kept them apart."""
+    first = entry(1, story="first", title="Helix releases Aurora-70B", text=AURORA, hours_ago=5)
+    second = entry(2, story="second", title="Aurora-70B from Helix", text=AURORA, hours_ago=4)
+    bridge = entry(3, source="https://s3.example/f", title="Helix: Aurora-70B", text=AURORA)
+    grouping = assign_stories(points([bridge]), points([first, second]), SETTINGS)
+    assert grouping.merges == {}
+    assert grouping.decisions[3].story_id in {"first", "second"}
 
 
 def related(stories, limit=2):

@@ -54,7 +54,7 @@ def load() -> list[tuple[str, StoredEntry]]:
 
 
 def group(entries: list[StoredEntry], known: list[StoredEntry] = ()) -> dict[int, str]:  # type: ignore[assignment]
-    decisions = assign_stories(points(entries), points(known), DedupeSettings())
+    decisions = assign_stories(points(entries), points(known), DedupeSettings()).decisions
     return {i: d.story_id for i, d in decisions.items()}
 
 
