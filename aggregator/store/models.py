@@ -52,6 +52,23 @@ class hour_of(FunctionElement[str]):
     inherit_cache = True
 
 
+class day_of(FunctionElement[str]):
+    """A timestamp's UTC day as 'YYYY-MM-DD', computed by the database."""
+
+    type = String()
+    inherit_cache = True
+
+
+@compiles(day_of, "sqlite")
+def _day_sqlite(element: day_of, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"substr({compiler.process(element.clauses, **kw)}, 1, 10)"
+
+
+@compiles(day_of)
+def _day(element: day_of, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"to_char({compiler.process(element.clauses, **kw)}, 'YYYY-MM-DD')"
+
+
 @compiles(hour_of, "sqlite")
 def _hour_sqlite(element: hour_of, compiler: SQLCompiler, **kw: Any) -> str:
     return f"substr({compiler.process(element.clauses, **kw)}, 1, 13)"  # 'YYYY-MM-DD HH'
@@ -103,6 +120,7 @@ class EntryRow(Base):
         Index("ix_entries_published_source", "published", "source_id"),
         Index("ix_entries_story_id", "story_id"),
         Index("ix_entries_source_hash", "source_id", "content_hash"),
+        Index("ix_entries_updated", "updated"),  # the store's fingerprint: its latest edit
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

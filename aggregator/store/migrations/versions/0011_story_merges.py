@@ -1,7 +1,9 @@
 """Stories merge: when a new entry shows two stories to be one, the newer becomes part of
 the older, and its row says where it went (`merged_into`), when and why, so that
 `explain` can still answer for its id. The related-links columns of 0004, unused since
-related stories are computed on the entries' vectors at each publish, are dropped.
+related stories are computed on the entries' vectors at each publish, are dropped. An
+index on `entries.updated` makes the store's fingerprint (its latest edit) a lookup, not a
+scan of every entry's row.
 
 Revision ID: 0011
 Revises: 0010
@@ -23,9 +25,11 @@ def upgrade() -> None:
         batch.add_column(sa.Column("merge_reason", sa.Text))
         batch.drop_column("related")
         batch.drop_column("related_key")
+    op.create_index("ix_entries_updated", "entries", ["updated"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_entries_updated", table_name="entries")
     with op.batch_alter_table("stories") as batch:
         batch.add_column(sa.Column("related_key", sa.String(400)))
         batch.add_column(sa.Column("related", sa.JSON))
