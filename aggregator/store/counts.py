@@ -95,4 +95,4 @@ class Counts:
 
 
 def _source_urls(session: Session) -> dict[int, str]:
-    return dict(session.execute(select(SourceRow.id, SourceRow.url)).tuples().all())
+    return {int(i): str(url) for i, url in session.execute(select(SourceRow.id, SourceRow.url))}
