@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import UTC, datetime
 from pathlib import Path
 
 import lxml.html
@@ -13,7 +14,7 @@ import pytest
 
 from aggregator.errors import FeedErrorKind
 from tests.conftest import run_cli
-from tests.feeds import rfc822, rss
+from tests.feeds import rfc822, rss, when
 from tests.feedserver import FeedServer, Route
 from tests.integration.test_hostile import page
 
@@ -82,14 +83,18 @@ def test_a_page_source_is_reported_the_same_by_run_and_status(tmp_path, feed_ser
 
 
 def test_a_run_that_publishes_nothing_says_why(tmp_path, feed_server):
-    feed_server.routes["/old.xml"] = Route(body=entries("old", 9 - 24 * 9))  # 10 days old
+    # Midnight nine days before DAY: 10 to 11 days old, so 11d shows it whatever the time
+    # of day (an age in whole days, rounded up, read off the real clock).
+    feed_server.routes["/old.xml"] = Route(body=entries("old", -24 * 9))
     configure(tmp_path, feed_server, "old")
     result = run_cli("run", "--once", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert "0 stories published" in lines[-2]
     assert lines[-1].startswith("publish: no story: all 2 stored entries are older than ")
-    assert "publish.window (3d)" in lines[-1] and "(publish.window: 11d would show it)" in lines[-1]
+    days = (datetime.now(UTC) - when(-24 * 9)).days + 1
+    assert "publish.window (3d)" in lines[-1]
+    assert f"(publish.window: {days}d would show it)" in lines[-1]
 
 
 def test_status_shows_intervals_in_whole_units(tmp_path, feed_server):
