@@ -72,6 +72,13 @@ def boosts(
     return tuple(found.values())
 
 
+def reads_text(sources: Iterable[FeedSource], global_rules: tuple[Rule, ...]) -> bool:
+    """Whether any rule looks at an entry's plain text (`summary` or `text`): if none
+    does, ranking can leave the text unread."""
+    rules = [*global_rules, *(r for s in sources for r in s.rules)]
+    return any(field in ("summary", "text") for r in rules for field, _ in r.conditions)
+
+
 def _boost_rules(*levels: Iterable[Rule]) -> list[Rule]:
     return [r for rules in levels for r in rules if r.action is RuleAction.BOOST]
 

@@ -28,20 +28,7 @@ def score_story(
     story: Story, settings: ScoreSettings, now: datetime, *, boost: float = 0.0
 ) -> Score:
     """`boost`: the points of the rules that match the story (feeds.yaml `rules:`)."""
-    first = min(m.published for m in story.members)
-    by_source: dict[str, list[StoredEntry]] = {}
-    for member in story.members:
-        by_source.setdefault(member.source_url, []).append(member)
-    # Independent reports count once per domain (two feeds of one site are one outlet);
-    # a source that only carried a copy counts half.
-    domains = {_domain(m) for m in story.members if not is_copy(m, story)}
-    copy_only = sum(1 for members in by_source.values() if all(is_copy(m, story) for m in members))
-    independent = len(domains) + 0.5 * copy_only
-    fast = sum(
-        1
-        for members in by_source.values()
-        if min(m.published for m in members) - first <= settings.velocity_window
-    )
+    first, sources, independent, fast = _reports(story, settings)
     coverage = 1.0 - 0.6 ** (independent - 1)
     velocity = 1.0 - 0.7 ** (fast - 1)
     top_weight = max(m.source_weight for m in story.members)
@@ -64,11 +51,32 @@ def score_story(
         points["rules"] = boost
     value = min(100.0, max(0.0, sum(points.values())))
     components = (
-        ("sources", float(len(by_source))),
+        ("sources", float(sources)),
         ("independent", independent),
         *((k, round(p, 1)) for k, p in points.items()),
     )
     return Score(value=round(value, 1), components=components)
+
+
+def _reports(story: Story, settings: ScoreSettings) -> tuple[datetime, int, float, int]:
+    """The story's first report, its sources, its independent reports and the sources
+    that covered it within the velocity window."""
+    if len(story.members) == 1:  # most stories: one report, independent and first
+        return story.members[0].published, 1, 1.0, 1
+    first = min(m.published for m in story.members)
+    by_source: dict[str, list[StoredEntry]] = {}
+    for member in story.members:
+        by_source.setdefault(member.source_url, []).append(member)
+    # Independent reports count once per domain (two feeds of one site are one outlet);
+    # a source that only carried a copy counts half.
+    domains = {_domain(m) for m in story.members if not is_copy(m, story)}
+    copy_only = sum(1 for members in by_source.values() if all(is_copy(m, story) for m in members))
+    fast = sum(
+        1
+        for members in by_source.values()
+        if min(m.published for m in members) - first <= settings.velocity_window
+    )
+    return first, len(by_source), len(domains) + 0.5 * copy_only, fast
 
 
 def _domain(member: StoredEntry) -> str:

@@ -41,7 +41,7 @@ from aggregator.records import (
     StoredEntry,
     Story,
 )
-from aggregator.rules import boosts, is_wanted
+from aggregator.rules import boosts, is_wanted, reads_text
 from aggregator.run.poll import Progress, poll_feeds
 from aggregator.run.scheduler import due_feeds
 from aggregator.score import score_story
@@ -172,7 +172,9 @@ def process_and_publish(config: Config, store: Store, now: datetime) -> Publishe
         return group_stories(kept, created, config.dedupe.representative)
 
     # Every story of the window is ranked on light rows; only those shown are read in full.
-    stories = wanted_of(store.story_members(since=now - config.publish.window, light=True))
+    texts = reads_text(config.sources, config.rules)
+    since = now - config.publish.window
+    stories = wanted_of(store.story_members(since=since, light=True, texts=texts))
     scores = {
         s.id: score_story(
             s, config.score, now, boost=sum(r.points for r in boosts(s, sources, config.rules))

@@ -30,7 +30,6 @@ from aggregator.store.points import Points
 from aggregator.store.retention import Pruned, Retention, pruned_keys
 from aggregator.store.rows import (
     CHUNK,
-    SourceOf,
     churned_rows,
     loses,
     new_entry,
@@ -217,15 +216,18 @@ class Store(Retention, Claims, Counts, Points, Export):
         """Entries not yet in a story: what the last polls brought."""
         return self._entries(EntryRow.story_id.is_(None))
 
-    def story_members(self, *, since: datetime, light: bool = False) -> tuple[StoredEntry, ...]:
+    def story_members(
+        self, *, since: datetime, light: bool = False, texts: bool = True
+    ) -> tuple[StoredEntry, ...]:
         """Every member of every story that has an entry published since `since`: a story
         is shown whole even when some of its members are older than the window. `light`
         leaves out what only a published item shows (the HTML, the signature): enough to
-        rank the stories, then `stories_of` reads the chosen ones in full."""
+        rank the stories, then `stories_of` reads the chosen ones in full; and the plain
+        text as well unless `texts` (a rule reads it)."""
         recent = select(EntryRow.story_id).where(
             EntryRow.published >= since, EntryRow.story_id.is_not(None)
         )
-        return self._entries(EntryRow.story_id.in_(recent), light=light)
+        return self._entries(EntryRow.story_id.in_(recent), light=light, texts=texts)
 
     def stories_of(self, story_ids: Iterable[str]) -> tuple[StoredEntry, ...]:
         """Every member of these stories, in full."""
@@ -268,22 +270,26 @@ class Store(Retention, Claims, Counts, Points, Export):
         with self._session() as session:
             return tuple(session.scalars(select(StoryRow.id).order_by(StoryRow.id)))
 
-    def _entries(self, *conditions: Any, light: bool = False) -> tuple[StoredEntry, ...]:
+    def _entries(
+        self, *conditions: Any, light: bool = False, texts: bool = True
+    ) -> tuple[StoredEntry, ...]:
         """Entries as records, read as plain rows (no ORM object per row: a window of tens
-        of thousands of entries loads several times faster)."""
-        source = (SourceRow.url, SourceRow.name, SourceRow.weight, SourceRow.tags)
+        of thousands of entries loads several times faster); their sources are read once,
+        not joined to every row."""
         columns: list[Any] = list(EntryRow.__table__.c)
+        left: dict[str, Any] = {}
         if light:
             left = {"summary_html": literal(""), "content_html": null(), "signature": null()}
-            columns = [left[c.key].label(c.key) if c.key in left else c for c in columns]
-        query = (
-            select(*columns, *(c.label(f"source_{c.key}") for c in source))
-            .join(SourceRow, EntryRow.source_id == SourceRow.id)
-            .where(*conditions)
-            .order_by(EntryRow.published, EntryRow.id)
+        if not texts:
+            left["text"] = literal("")
+        columns = [left[c.key].label(c.key) if c.key in left else c for c in columns]
+        query = select(*columns).where(*conditions).order_by(EntryRow.published, EntryRow.id)
+        of_source = select(
+            SourceRow.id, SourceRow.url, SourceRow.name, SourceRow.weight, SourceRow.tags
         )
         with self._session() as session:
-            return tuple(to_stored(row, SourceOf(row)) for row in session.execute(query))
+            sources = {r.id: r for r in session.execute(of_source)}
+            return tuple(to_stored(row, sources[row.source_id]) for row in session.execute(query))
 
     def save_scores(self, scores: Mapping[str, Score], *, now: datetime) -> None:
         if not scores:

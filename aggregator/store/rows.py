@@ -142,15 +142,9 @@ def loses(row: EntryRow, item: Item) -> bool:
     return shorter or len(item.tags) < len(row.tags or ())
 
 
-class SourceOf:
-    """A source's columns on a plain row of entries read with their source (`source_*`)."""
-
-    def __init__(self, row: Any) -> None:
-        self.url, self.name = row.source_url, row.source_name
-        self.weight, self.tags = row.source_weight, row.source_tags
-
-
-def to_stored(entry: EntryRow | Any, source: SourceRow | SourceOf) -> StoredEntry:
+def to_stored(entry: EntryRow | Any, source: SourceRow | Any) -> StoredEntry:
+    """An entry row (or plain row) with its source's row (or a plain row of its url, name,
+    weight and tags)."""
     return StoredEntry(
         id=entry.id,
         source_url=source.url,

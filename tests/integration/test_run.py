@@ -336,3 +336,34 @@ def test_a_run_with_nothing_new_keeps_the_outputs_and_a_change_remakes_them(tmp_
     config.write_text(config.read_text().replace("feeds:", "publish: {max_items: 1}\nfeeds:"))
     fewer = run_cli("run", "--once", cwd=tmp_path)
     assert "1 stories published" in fewer.stdout, fewer.stdout
+
+
+def test_rules_on_the_text_decide_what_is_published(tmp_path, feed_server):
+    """Rules that read an entry's text (not its title) still apply when the window is
+    ranked on light rows: the text is read for them."""
+    topics = ["Helix releases the Aurora open model", "Basel lab designs binding proteins"]
+    words = ["A sponsored post about", "A casino offer beside", "A report on"]
+    feed_server.routes["/mixed.xml"] = Route(
+        body=rss(
+            [
+                {
+                    "title": f"{topic} ({n})",
+                    "link": f"https://mixed.example/{t}/{n}",
+                    "guid": f"mixed-{t}-{n}",
+                    "pubDate": rfc822(9 + t),
+                    "description": f"{lead} {topic.lower()}.",
+                }
+                for t, topic in enumerate(topics)
+                for n, lead in enumerate(words)
+            ]
+        )
+    )
+    (tmp_path / "feeds.yaml").write_text(
+        'rules:\n  - block: {text: "casino"}\n'
+        f"feeds:\n  - url: {feed_server.url('/mixed.xml')}\n"
+        "    filters: {exclude: [sponsored]}\n"
+    )
+    result = run_cli("run", "--once", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    items = json.loads((tmp_path / "output" / "feed.json").read_text())["items"]
+    assert sorted(i["title"] for i in items) == sorted(f"{topic} (2)" for topic in topics)

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from aggregator.config import parse_config
 from aggregator.publish.digest import atom_id, build_digest, score_line
 from aggregator.records import ScoredStory, ScoreSettings
-from aggregator.rules import boosts, is_wanted
+from aggregator.rules import boosts, is_wanted, reads_text
 from aggregator.score import score_story
 from aggregator.stories import group_stories, pick_representative
 from tests.conftest import NOW
@@ -193,3 +193,19 @@ def test_digest_item():
     assert [(link.title, link.url) for link in item.covered_by] == [("s1 and s2", A)]
     assert item.related[0].url == B and item.related[0].note == "r text"
     assert score_line(scored.score.components).startswith("coverage ")
+
+
+def test_ranking_reads_the_text_only_for_rules_that_look_at_it():
+    config = rules_config()  # s1's filters search the text
+    assert reads_text(config.sources, config.rules)
+    titles_only = parse_config(
+        'rules:\n  - block: {title: "^ad:", url: "/sponsored/"}\nfeeds:\n  - https://a.example/f\n',
+        base_dir=Path("/tmp"),
+    )
+    assert not reads_text(titles_only.sources, titles_only.rules)
+    summary = parse_config(
+        "feeds:\n  - url: https://a.example/f\n    rules:\n"
+        '      - boost: 5\n        when: {summary: "x"}\n',
+        base_dir=Path("/tmp"),
+    )
+    assert reads_text(summary.sources, summary.rules)
