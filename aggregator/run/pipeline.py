@@ -166,22 +166,31 @@ def process_and_publish(config: Config, store: Store, now: datetime) -> Publishe
     group_new_entries(config, store, now)
     sources = {s.url: s for s in config.sources}
 
-    def wanted_of(entries: Sequence[StoredEntry]) -> tuple[Story, ...]:
+    def wanted_of(
+        entries: Sequence[StoredEntry], created: Mapping[str, datetime] | None = None
+    ) -> tuple[Story, ...]:
         kept = [e for e in entries if is_wanted(e, sources, config.rules, config.max_age, now)]
-        created = store.story_created({e.story_id for e in kept if e.story_id})
+        if created is None:
+            created = store.story_created({e.story_id for e in kept if e.story_id})
         return group_stories(kept, created, config.dedupe.representative)
 
     # Every story of the window is ranked on light rows; only those shown are read in full.
-    texts = reads_text(config.sources, config.rules)
     since = now - config.publish.window
-    stories = wanted_of(store.story_members(since=since, light=True, texts=texts))
+    window = store.window_stories(since=since)
+    texts = reads_text(config.sources, config.rules)
+    stories = wanted_of(
+        store.story_members(since=since, light=True, texts=texts),
+        {i: created for i, (created, _) in window.items()},
+    )
     scores = {
         s.id: score_story(
             s, config.score, now, boost=sum(r.points for r in boosts(s, sources, config.rules))
         )
         for s in stories
     }
-    store.save_scores(scores, now=now)
+    # A score is written when it changed (most do not between two runs minutes apart).
+    stored = {i: score for i, (_, score) in window.items()}
+    store.save_scores({i: v for i, v in scores.items() if stored.get(i) != v}, now=now)
     ranked = sorted(stories, key=lambda s: (-scores[s.id].value, -s.updated.timestamp(), s.id))
     chosen = {o.name: select_stories(ranked, scores, o) for o in config.publish.all_outputs}
     wanted = {s.id for picked in chosen.values() for s in picked}

@@ -248,13 +248,18 @@ class Store(Retention, Claims, Counts, Points, Export):
         """When the story was created, and its last stored score (None if never scored)."""
         with self._session() as session:
             row = session.get(StoryRow, story_id)
-            if row is None:
-                return None
-            score = None
-            if row.score is not None:
-                components = tuple((k, float(v)) for k, v in (row.components or {}).items())
-                score = Score(value=row.score, components=components)
-            return row.created, score
+            return None if row is None else (row.created, _score_of(row))
+
+    def window_stories(self, *, since: datetime) -> dict[str, tuple[datetime, Score | None]]:
+        """Every story that has an entry published since `since`: when it was created,
+        and its last stored score (None if never scored)."""
+        recent = select(EntryRow.story_id).where(
+            EntryRow.published >= since, EntryRow.story_id.is_not(None)
+        )
+        query = select(StoryRow.id, StoryRow.created, StoryRow.score, StoryRow.components)
+        with self._session() as session:
+            rows = session.execute(query.where(StoryRow.id.in_(recent)))
+            return {row.id: (row.created, _score_of(row)) for row in rows}
 
     def merged(self, story_id: str) -> StoryMerge | None:
         """Where a story went if it was merged into another (None if it was not)."""
@@ -318,3 +323,10 @@ class Store(Retention, Claims, Counts, Points, Export):
                 )
                 result.update((i, c) for i, c in session.execute(query))
         return result
+
+
+def _score_of(row: Any) -> Score | None:
+    if row.score is None:
+        return None
+    components = tuple((k, float(v)) for k, v in (row.components or {}).items())
+    return Score(value=row.score, components=components)

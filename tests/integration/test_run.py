@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from datetime import timedelta
 from pathlib import Path
 
 import feedparser
 import pytest
 
 from aggregator import HOMEPAGE, __version__
-from tests.conftest import run_cli
+from aggregator.config import parse_config
+from aggregator.fetch.http import Fetcher
+from aggregator.run.pipeline import process_and_publish, run_once
+from aggregator.store import Store
+from tests.conftest import NOW, run_cli
 from tests.feeds import atom, iso, rfc822, rss
 from tests.feedserver import FeedServer, Route
 
@@ -367,3 +372,38 @@ def test_rules_on_the_text_decide_what_is_published(tmp_path, feed_server):
     assert result.returncode == 0, result.stderr
     items = json.loads((tmp_path / "output" / "feed.json").read_text())["items"]
     assert sorted(i["title"] for i in items) == sorted(f"{topic} (2)" for topic in topics)
+
+
+def test_a_publish_writes_only_the_scores_that_changed(tmp_path, feed_server):
+    dated = (NOW - timedelta(hours=2)).strftime("%a, %d %b %Y %H:%M:%S GMT")
+    feed_server.routes["/a.xml"] = Route(
+        body=rss(
+            [
+                {"title": t, "link": f"https://a.example/{i}", "guid": f"a{i}", "pubDate": dated}
+                for i, t in enumerate(["Helix releases Aurora", "Basel lab designs proteins"])
+            ]
+        )
+    )
+    config = parse_config(
+        f"feeds:\n  - {feed_server.url('/a.xml')}\n",
+        base_dir=tmp_path,
+        store_url=f"sqlite:///{tmp_path}/store.db",
+        output_dir=tmp_path / "output",
+    )
+    store = Store(config.store_url, create=True)
+    run_once(config, store, Fetcher(config.fetch), NOW, poll_all=True)
+
+    def scores() -> dict[str, tuple[float, str]]:
+        with sqlite3.connect(tmp_path / "store.db") as db:
+            return {
+                i: (s, at) for i, s, at in db.execute("select id, score, scored_at from stories")
+            }
+
+    first = scores()
+    assert len(first) == 2 and all(s is not None for s, _ in first.values())
+    process_and_publish(config, store, NOW + timedelta(seconds=1))  # the same scores
+    assert scores() == first
+    process_and_publish(config, store, NOW + timedelta(hours=12))  # older: lower scores
+    later = scores()
+    store.close()
+    assert all(later[i][0] < first[i][0] and later[i][1] > first[i][1] for i in first)
