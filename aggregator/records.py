@@ -286,6 +286,20 @@ class StoredEntry:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Point:
+    """What the story engine (stories/) knows of an entry: its vector is packed as
+    stories/vectors.py packs it (empty until the entry is embedded)."""
+
+    id: int
+    story_id: str | None  # None: new, to be decided
+    source_url: str
+    key: str
+    canonical_url: str | None
+    published: datetime
+    vector: bytes
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Score:
     value: float
     components: tuple[tuple[str, float], ...]

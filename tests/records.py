@@ -6,8 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from aggregator.parse.signature import signature
-from aggregator.records import Item, StoredEntry, Story
-from aggregator.stories import Point
+from aggregator.records import Item, Point, StoredEntry, Story
 from aggregator.stories.vectors import encode
 from tests.conftest import NOW
 

@@ -35,6 +35,7 @@ from aggregator.publish.websub import announce_changes
 from aggregator.records import (
     Config,
     OutputSettings,
+    Point,
     RunReport,
     Score,
     ScoredStory,
@@ -46,8 +47,7 @@ from aggregator.run.poll import Progress, poll_feeds
 from aggregator.run.scheduler import due_feeds
 from aggregator.score import score_story
 from aggregator.store import Store
-from aggregator.stories import Point, assign_stories, group_stories, related_stories
-from aggregator.stories.vectors import encode
+from aggregator.stories.members import group_stories
 
 log = logging.getLogger("aggregator")
 
@@ -163,6 +163,10 @@ class Published:
 def process_and_publish(config: Config, store: Store, now: datetime) -> Published:
     """Put new entries into stories, score the recent stories, link related ones, file
     the main feed's items in the archive, and write the outputs."""
+    # The story engine (numpy, scipy) is imported here: a run that publishes nothing new
+    # (the outputs kept) never loads it.
+    from aggregator.stories.related import related_stories
+
     group_new_entries(config, store, now)
     sources = {s.url: s for s in config.sources}
 
@@ -252,6 +256,8 @@ def group_new_entries(config: Config, store: Store, now: datetime) -> int:
     vectors of the entries around the new ones (the dedupe window on either side) plus
     any older entry that shares a canonical URL with them: the cost grows with the window,
     never with the size of the store."""
+    from aggregator.stories.grouping import assign_stories
+
     new = embedded(store.unassigned_points())
     if not new:
         return 0
@@ -269,5 +275,7 @@ def group_new_entries(config: Config, store: Store, now: datetime) -> int:
 def embedded(pending: list[tuple[Point, tuple[str, str, str]]]) -> list[Point]:
     """The new entries with their vectors, made from their texts (which are dropped
     here: a batch's texts are its largest part)."""
+    from aggregator.stories.vectors import encode
+
     packed = encode([source for _, source in pending])
     return [replace(p, vector=v) for (p, _), v in zip(pending, packed, strict=True)]

@@ -9,17 +9,21 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from aggregator.parse.signature import signature
+from aggregator.records import Point
 from aggregator.store.models import EntryRow, SourceRow, StoryRow
 from aggregator.store.rows import CHUNK
-from aggregator.stories.grouping import Grouping, Merge
-from aggregator.stories.pool import Point
-from aggregator.stories.vectors import LEAD, current, encode
+
+if TYPE_CHECKING:
+    from aggregator.stories.grouping import Grouping, Merge
+
+# The engine's modules (numpy, scipy: a few tenths of a second to import) are imported
+# where they are used, so that a run that groups nothing never loads them.
 
 _COLUMNS = (
     EntryRow.id,
@@ -39,6 +43,8 @@ class Points:
         """Entries not yet in a story (what the last polls brought), each with what its
         vector is made from (headline, lead, signature: `vectors.encode`'s input); their
         vectors are not made yet (empty)."""
+        from aggregator.stories.vectors import LEAD
+
         query = (
             select(
                 *_COLUMNS[:6],
@@ -90,6 +96,8 @@ class Points:
         return tuple(found)
 
     def _points(self, *conditions: Any) -> tuple[Point, ...]:
+        from aggregator.stories.vectors import current
+
         query = (
             select(*_COLUMNS).join(SourceRow, EntryRow.source_id == SourceRow.id).where(*conditions)
         )
@@ -114,6 +122,8 @@ class Points:
     def fill_vectors(self, ids: list[int]) -> dict[int, bytes]:
         """Vectors for entries stored without one (before migration 0010) or with one of an
         older layout, written back."""
+        from aggregator.stories.vectors import encode
+
         vectors: dict[int, bytes] = {}
         for start in range(0, len(ids), CHUNK):
             query = select(EntryRow.id, EntryRow.title, EntryRow.text, EntryRow.signature).where(

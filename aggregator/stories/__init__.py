@@ -9,29 +9,6 @@ vectors per entry.
 - members.py: stored entries -> stories and their representatives.
 - related.py: stories -> related stories (centroids, diversified).
 The pipeline (pipeline.py) loads the window from the store and writes the decisions back.
+Each is imported from its module: this package imports nothing, so that reading a
+representative rule (members.py) does not load numpy and scipy.
 """
-
-from aggregator.stories.grouping import (
-    Decision,
-    Grouping,
-    Merge,
-    assign_stories,
-    story_id_for,
-)
-from aggregator.stories.members import REPRESENTATIVE_KEYS, group_stories, pick_representative
-from aggregator.stories.pool import Point
-from aggregator.stories.related import Links, related_stories
-
-__all__ = [
-    "REPRESENTATIVE_KEYS",
-    "Decision",
-    "Grouping",
-    "Links",
-    "Merge",
-    "Point",
-    "assign_stories",
-    "group_stories",
-    "pick_representative",
-    "related_stories",
-    "story_id_for",
-]

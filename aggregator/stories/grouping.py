@@ -39,8 +39,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from aggregator.records import DedupeSettings
-from aggregator.stories.pool import DAY, NAMES_PENALTY, Point, Space, Stories
+from aggregator.records import DedupeSettings, Point
+from aggregator.stories.pool import DAY, NAMES_PENALTY, Space, Stories
 
 if TYPE_CHECKING:
     from numpy.typing import NDArray

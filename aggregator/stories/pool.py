@@ -13,14 +13,12 @@ far as running sums. Pure (grouping.py decides; this is what it decides on).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy import sparse
 
-from aggregator.records import DedupeSettings
+from aggregator.records import DedupeSettings, Point
 from aggregator.stories.vectors import tfidf, unpack_all
 
 if TYPE_CHECKING:
@@ -32,19 +30,6 @@ SHRINK = 100  # entries (see `centred`)
 NAMES_PENALTY = 0.3  # taken off when names or numbers disagree
 MERGE_MARGIN = 1.5  # two stories become one at this times an entry's threshold (measured)
 POSTINGS = 1000  # a word in more entries than this finds no candidates, however large the window
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Point:
-    """What grouping knows of an entry."""
-
-    id: int
-    story_id: str | None  # None: new, to be decided
-    source_url: str
-    key: str
-    canonical_url: str | None
-    published: datetime
-    vector: bytes
 
 
 def centred(rows: NDArray[np.floating[Any]]) -> NDArray[np.float32]:

@@ -16,7 +16,7 @@ import pytest
 
 from aggregator.records import FeedSource, FeedState, Item
 from aggregator.store import Store
-from aggregator.stories import Decision, Grouping
+from aggregator.stories.grouping import Decision, Grouping
 from tests.conftest import run_cli
 from tests.feeds import rss
 from tests.feedserver import FeedServer, Route

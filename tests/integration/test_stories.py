@@ -13,7 +13,7 @@ import pytest
 from aggregator.config import load_config
 from aggregator.publish.digest import atom_id
 from aggregator.store import Store
-from aggregator.stories import Decision, Grouping
+from aggregator.stories.grouping import Decision, Grouping
 from tests.conftest import run_cli
 from tests.feeds import rfc822, rss
 from tests.feedserver import FeedServer, Route

@@ -15,7 +15,7 @@ from aggregator.publish.digest import atom_id, build_digest, score_line
 from aggregator.records import ScoredStory, ScoreSettings
 from aggregator.rules import boosts, is_wanted, reads_text
 from aggregator.score import score_story
-from aggregator.stories import group_stories, pick_representative
+from aggregator.stories.members import group_stories, pick_representative
 from tests.conftest import NOW
 from tests.records import entry, story
 

@@ -9,12 +9,9 @@ from dataclasses import replace
 import numpy as np
 
 from aggregator.records import DedupeSettings
-from aggregator.stories import (
-    assign_stories,
-    group_stories,
-    related_stories,
-    story_id_for,
-)
+from aggregator.stories.grouping import assign_stories, story_id_for
+from aggregator.stories.members import group_stories
+from aggregator.stories.related import related_stories
 from aggregator.stories.vectors import encode, unpack
 from tests.records import entry, points
 

@@ -13,7 +13,7 @@ from ruamel.yaml import YAML
 from aggregator.parse.normalise import canonical_url
 from aggregator.parse.signature import signature
 from aggregator.records import DedupeSettings, StoredEntry
-from aggregator.stories import assign_stories
+from aggregator.stories.grouping import assign_stories
 from tests.conftest import NOW
 from tests.records import points
 
