@@ -31,12 +31,26 @@ def render_status_page(
     counts = [f"{states[s]} {s}" for s in SourceState if states[s]]
     return environment.get_template(STATUS_PAGE).render(
         rows=rows,
+        bars=[chart_bars(h.per_day) for h in rows],
         counts=counts,
         looks=sum(h.needs_look for h in rows),
         title=settings.title,
         days=DAYS,
         generated=now.strftime("%Y-%m-%d %H:%M UTC"),
     )
+
+
+def chart_bars(per_day: Sequence[tuple[str, int]]) -> list[tuple[int, float, float, str]]:
+    """A source's chart: a bar (x, y, height, tooltip) for each day that has entries, the
+    tallest 30 high (a day without entries draws nothing, and costs nothing on a page of
+    thousands of sources)."""
+    top = max([count for _, count in per_day] + [1])
+    bars = []
+    for day, (when, count) in enumerate(per_day):
+        if count:
+            height = round(30 * count / top, 1)
+            bars.append((day * 7, 31 - height, height, f"{when}: {count}"))
+    return bars
 
 
 def render_operator_feed(

@@ -165,11 +165,11 @@ def test_status_page(site: str, browser: object) -> None:
     chart = sections.first.locator("svg.chart")
     box = chart.bounding_box()
     assert box is not None and box["width"] > 50 and box["height"] > 20
-    assert chart.locator("rect").count() == 14
+    assert 0 < chart.locator("rect").count() <= 14  # a bar for each day with entries
     bars = page.evaluate(  # type: ignore[attr-defined]
         "[...document.querySelectorAll('svg.chart rect')]"
         ".filter(r => r.getBBox().height > 0).length"
     )
-    assert bars > 0, "some day has entries"
+    assert bars == page.locator("svg.chart rect").count(), "every bar drawn is seen"  # type: ignore[attr-defined]
     assert not_blank(page.screenshot()) > 20  # type: ignore[attr-defined]
     assert problems == []

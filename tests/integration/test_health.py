@@ -73,10 +73,14 @@ def test_metrics_textfile_status_page_and_operator_feed(
     page = lxml.html.parse(str(tmp_path / "output" / "status.html")).getroot()
     sections = page.cssselect("section.source")
     assert [s.cssselect("h2 a")[0].text for s in sections] == ["broken", "idle", "fresh"]
-    for section in sections:
-        assert len(section.cssselect("svg.chart rect")) == 14
+    for section in sections:  # a bar for each of the 14 days that has entries
+        bars = section.cssselect("svg.chart rect")
+        assert all(0 < float(b.get("height")) <= 30 for b in bars)
+        assert all(int(b.get("x")) in range(0, 14 * 7, 7) for b in bars)
+    assert sections[1].cssselect("svg.chart rect") == []  # idle: nothing in 14 days
     fresh_bars = sections[2].cssselect("svg.chart rect")
     assert float(fresh_bars[-1].get("height")) == 30.0  # today's 4 new entries: a full bar
+    assert fresh_bars[-1].get("x") == str(13 * 7) and fresh_bars[-1].get("y") == "1.0"
     assert "broken: 3 failed polls in a row" in sections[0].text_content()
     assert "idle: no new entry for 14 days" in sections[1].text_content()
 
