@@ -224,10 +224,8 @@ class Store(Retention, Claims, Counts, Points, Export):
         leaves out what only a published item shows (the HTML, the signature): enough to
         rank the stories, then `stories_of` reads the chosen ones in full; and the plain
         text as well unless `texts` (a rule reads it)."""
-        recent = select(EntryRow.story_id).where(
-            EntryRow.published >= since, EntryRow.story_id.is_not(None)
-        )
-        return self._entries(EntryRow.story_id.in_(recent), light=light, texts=texts)
+        recent = EntryRow.story_id.in_(_stories_since(since))
+        return self._entries(recent, light=light, texts=texts)
 
     def stories_of(self, story_ids: Iterable[str]) -> tuple[StoredEntry, ...]:
         """Every member of these stories, in full."""
@@ -253,12 +251,9 @@ class Store(Retention, Claims, Counts, Points, Export):
     def window_stories(self, *, since: datetime) -> dict[str, tuple[datetime, Score | None]]:
         """Every story that has an entry published since `since`: when it was created,
         and its last stored score (None if never scored)."""
-        recent = select(EntryRow.story_id).where(
-            EntryRow.published >= since, EntryRow.story_id.is_not(None)
-        )
         query = select(StoryRow.id, StoryRow.created, StoryRow.score, StoryRow.components)
         with self._session() as session:
-            rows = session.execute(query.where(StoryRow.id.in_(recent)))
+            rows = session.execute(query.where(StoryRow.id.in_(_stories_since(since))))
             return {row.id: (row.created, _score_of(row)) for row in rows}
 
     def merged(self, story_id: str) -> StoryMerge | None:
@@ -323,6 +318,13 @@ class Store(Retention, Claims, Counts, Points, Export):
                 )
                 result.update((i, c) for i, c in session.execute(query))
         return result
+
+
+def _stories_since(since: datetime) -> Any:
+    """The ids of the stories that have an entry published since `since` (a subquery)."""
+    return select(EntryRow.story_id).where(
+        EntryRow.published >= since, EntryRow.story_id.is_not(None)
+    )
 
 
 def _score_of(row: Any) -> Score | None:
