@@ -50,9 +50,10 @@ class Centroids:
         self.ids = [s.id for s in stories]
         self.index = {s.id: i for i, s in enumerate(stories)}
         self.count = np.maximum(np.asarray(membership.sum(axis=1)).ravel(), 1.0)
-        self.times = np.array(
-            [np.mean([m.published.timestamp() for m in s.members]) for s in stories]
-        )
+        sizes = np.fromiter((len(s.members) for s in stories), np.int64, len(stories))
+        stamps = np.fromiter((m.published.timestamp() for s in stories for m in s.members), float)
+        every = np.repeat(np.arange(len(stories)), sizes)  # each member's story, all members
+        self.times = np.bincount(every, stamps, minlength=len(stories)) / np.maximum(sizes, 1)
         headline = np.zeros(len(stories), bool)
         np.logical_or.at(headline, owners, vectors.headline_only)
         self.headline_only = headline
