@@ -170,22 +170,17 @@ def process_and_publish(config: Config, store: Store, now: datetime) -> Publishe
     group_new_entries(config, store, now)
     sources = {s.url: s for s in config.sources}
 
-    def wanted_of(
-        entries: Sequence[StoredEntry], created: Mapping[str, datetime] | None = None
-    ) -> tuple[Story, ...]:
-        kept = [e for e in entries if is_wanted(e, sources, config.rules, config.max_age, now)]
-        if created is None:
-            created = store.story_created({e.story_id for e in kept if e.story_id})
-        return group_stories(kept, created, config.dedupe.representative)
-
     # Every story of the window is ranked on light rows; only those shown are read in full.
     since = now - config.publish.window
-    window = store.window_stories(since=since)
+    window = store.window_stories(since=since)  # (created, stored score) by id
+    created = {i: at for i, (at, _) in window.items()}
+
+    def wanted_of(entries: Sequence[StoredEntry]) -> tuple[Story, ...]:
+        kept = [e for e in entries if is_wanted(e, sources, config.rules, config.max_age, now)]
+        return group_stories(kept, created, config.dedupe.representative)
+
     texts = reads_text(config.sources, config.rules)
-    stories = wanted_of(
-        store.story_members(since=since, light=True, texts=texts),
-        {i: created for i, (created, _) in window.items()},
-    )
+    stories = wanted_of(store.story_members(since=since, light=True, texts=texts))
     scores = {
         s.id: score_story(
             s, config.score, now, boost=sum(r.points for r in boosts(s, sources, config.rules))
