@@ -258,6 +258,7 @@ class Item:
     dated: bool = True
     content_hash: str
     signature: str = ""
+    vector: bytes | None = None  # stories/vectors.py, packed: made where the feed is parsed
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

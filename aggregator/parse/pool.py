@@ -15,7 +15,7 @@ import os
 import signal
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from aggregator.errors import FeedError, FeedErrorKind
@@ -37,13 +37,23 @@ Parser = Callable[[bytes, str, str, str, datetime], Parsed]
 def parse_and_normalise(
     body: bytes, content_type: str, final_url: str, source_url: str, now: datetime
 ) -> Parsed:
+    """The feed's items, each with its vector (the story engine's view of it): embedding
+    is done here, where parsing is, in the parser processes beside the fetches, so that
+    the run's own process never loads the tokenizer or holds a batch's texts."""
     # Imported on first use: a run in which nothing changed never loads the parsers.
     from aggregator.parse.feed import parse_feed
     from aggregator.parse.normalise import normalise_entries
+    from aggregator.stories.vectors import encode
 
     parsed = parse_feed(body, {"content-type": content_type})
     items = normalise_entries(parsed, source_url=source_url, base_url=final_url, now=now)
-    return Parsed(title=parsed.title, ttl=parsed.ttl, items=tuple(items), broken=parsed.broken)
+    packed = encode([(i.title, i.text, i.signature) for i in items]) if items else []
+    return Parsed(
+        title=parsed.title,
+        ttl=parsed.ttl,
+        items=tuple(replace(i, vector=v) for i, v in zip(items, packed, strict=True)),
+        broken=parsed.broken,
+    )
 
 
 def _in_worker(

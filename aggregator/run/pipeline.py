@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -35,7 +35,6 @@ from aggregator.publish.websub import announce_changes
 from aggregator.records import (
     Config,
     OutputSettings,
-    Point,
     RunReport,
     Score,
     ScoredStory,
@@ -246,31 +245,21 @@ def select_stories(
 
 
 def group_new_entries(config: Config, store: Store, now: datetime) -> int:
-    """Put every entry not yet in a story into one, in one batch: each new entry is
-    embedded once (its vector is stored with its story), and the engine reads the stored
+    """Put every entry not yet in a story into one, in one batch: each new entry's vector
+    was made where it was parsed and stored with it, and the engine reads the stored
     vectors of the entries around the new ones (the dedupe window on either side) plus
     any older entry that shares a canonical URL with them: the cost grows with the window,
     never with the size of the store."""
     from aggregator.stories.grouping import assign_stories
 
-    new = embedded(store.unassigned_points())
+    new = store.unassigned_points()
     if not new:
         return 0
-    vectors = {p.id: p.vector for p in new}
     window = config.dedupe.window
     known = store.story_points(
         since=min(p.published for p in new) - window, until=max(p.published for p in new) + window
     )
     same_url = store.points_with_canonical_urls({p.canonical_url for p in new if p.canonical_url})
     grouping = assign_stories(new, (*same_url, *known), config.dedupe)
-    store.assign_stories(grouping, vectors, now=now)
+    store.assign_stories(grouping, now=now)
     return len(new)
-
-
-def embedded(pending: list[tuple[Point, tuple[str, str, str]]]) -> list[Point]:
-    """The new entries with their vectors, made from their texts (which are dropped
-    here: a batch's texts are its largest part)."""
-    from aggregator.stories.vectors import encode
-
-    packed = encode([source for _, source in pending])
-    return [replace(p, vector=v) for (p, _), v in zip(pending, packed, strict=True)]

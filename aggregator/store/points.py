@@ -39,39 +39,10 @@ _COLUMNS = (
 class Points:
     _session: sessionmaker[Session]
 
-    def unassigned_points(self) -> list[tuple[Point, tuple[str, str, str]]]:
-        """Entries not yet in a story (what the last polls brought), each with what its
-        vector is made from (headline, lead, signature: `vectors.encode`'s input); their
-        vectors are not made yet (empty)."""
-        from aggregator.stories.vectors import LEAD
-
-        query = (
-            select(
-                *_COLUMNS[:6],
-                EntryRow.title,
-                func.substr(EntryRow.text, 1, LEAD),
-                EntryRow.signature,
-            )
-            .join(SourceRow, EntryRow.source_id == SourceRow.id)
-            .where(EntryRow.story_id.is_(None))
-        )
-        with self._session() as session:
-            rows = session.execute(query).all()
-        return [
-            (
-                Point(
-                    id=r[0],
-                    story_id=None,
-                    source_url=r[2],
-                    key=r[3],
-                    canonical_url=r[4],
-                    published=r[5],
-                    vector=b"",
-                ),
-                (r[6], r[7], r[8] if r[8] is not None else signature(r[6], r[7])),
-            )
-            for r in rows
-        ]
+    def unassigned_points(self) -> tuple[Point, ...]:
+        """Entries not yet in a story (what the last polls brought), with their vectors:
+        made where they were parsed, or here for one stored without."""
+        return self._points(EntryRow.story_id.is_(None))
 
     def story_points(self, *, since: datetime, until: datetime) -> tuple[Point, ...]:
         """Entries already in a story and published in [since, until]."""
@@ -142,11 +113,9 @@ class Points:
                 )
         return vectors
 
-    def assign_stories(
-        self, grouping: Grouping, vectors: Mapping[int, bytes], *, now: datetime
-    ) -> None:
+    def assign_stories(self, grouping: Grouping, *, now: datetime) -> None:
         """Attach entries to stories, creating the stories that do not exist yet; keep why
-        each joined (for `explain`) and its vector; move the members of merged stories
+        each joined (for `explain`); move the members of merged stories
         into the story they joined, and mark each merged story with where it went. One
         transaction."""
         decisions = grouping.decisions
@@ -168,7 +137,6 @@ class Points:
                     story_id=bindparam("story"),
                     story_similarity=bindparam("similarity"),
                     story_reason=bindparam("reason"),
-                    vector=bindparam("packed"),
                 )
             )
             session.connection().execute(  # Core executemany: no ORM objects per row
@@ -179,7 +147,6 @@ class Points:
                         "story": d.story_id,
                         "similarity": d.similarity,
                         "reason": d.reason,
-                        "packed": vectors.get(entry_id),
                     }
                     for entry_id, d in decisions.items()
                 ],

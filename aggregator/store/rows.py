@@ -113,6 +113,7 @@ def new_entry(source_id: int, item: Item, now: datetime) -> dict[str, Any]:
         "first_seen": now,
         "content_hash": item.content_hash,
         "signature": item.signature,
+        "vector": item.vector,
     }
 
 
@@ -121,6 +122,7 @@ def update_entry(row: EntryRow, item: Item, now: datetime) -> None:
     row.title, row.summary_html, row.content_html = item.title, item.summary_html, item.content_html
     row.text, row.author, row.tags = item.text, item.author, list(item.tags)
     row.content_hash, row.signature = item.content_hash, item.signature
+    row.vector = item.vector  # None: made again when the engine next reads it
     if item.dated:  # an undated entry keeps the first-seen date it was given
         row.published = item.published
     # The edit is news: its `updated` moves forward even when the feed did not say so.

@@ -114,8 +114,11 @@ def related_stories(
         near = _top(ranked, EXPAND)
         valid = np.isfinite(np.take_along_axis(ranked, near, axis=1))
         share = valid / np.maximum(valid.sum(axis=1), 1)[:, None]
-        votes = sparse.csr_matrix(
-            (share.ravel(), (np.repeat(np.arange(len(block)), near.shape[1]), near.ravel())),
+        votes = sparse.csr_matrix(  # float32, as the centroids: no float64 copy of them
+            (
+                share.ravel().astype(np.float32),
+                (np.repeat(np.arange(len(block)), near.shape[1]), near.ravel()),
+            ),
             shape=(len(block), len(space.ids)),
         )
         around = space.cosine(votes @ space.semantic_unit, votes @ space.lexical_unit)

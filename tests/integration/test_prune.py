@@ -100,7 +100,6 @@ def test_an_old_member_of_a_story_still_published_is_kept(tmp_path: Path) -> Non
             },
             merges={},
         ),
-        {},
         now=alone,
     )
     done = store.prune(

@@ -136,7 +136,8 @@ def test_an_edited_entry_is_updated_not_duplicated(tmp_path, feed_server):
     assert after["wire-1"]["id"] == before["wire-1"]["id"]
     assert after["wire-1"]["story_id"] == before["wire-1"]["story_id"]
     assert after["wire-1"]["updated"] > before["wire-1"]["updated"]
-    assert after["wire-2"] == before["wire-2"]
+    # The other entry is untouched, but for its story's score, which ages between runs.
+    assert {**after["wire-2"], "score": None} == {**before["wire-2"], "score": None}
 
 
 def test_the_same_article_through_two_sources_is_one_story(tmp_path, feed_server):

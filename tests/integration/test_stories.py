@@ -135,7 +135,6 @@ def test_an_entry_that_joins_two_stories_makes_them_one(tmp_path, feed_server):
             },
             merges={},
         ),
-        {},
         now=datetime.now(UTC),
     )
     store.close()
