@@ -28,6 +28,7 @@ from aggregator.health.pages import (
     render_operator_feed,
     render_status_page,
 )
+from aggregator.parse.pool import release_memory
 from aggregator.publish.archive import archive_entries, page_name, render_page, week_of
 from aggregator.publish.digest import FEED_FILE, DigestItem, build_digest
 from aggregator.publish.feeds import render_outputs, write_atomic, write_outputs
@@ -167,6 +168,7 @@ def process_and_publish(config: Config, store: Store, now: datetime) -> Publishe
     from aggregator.stories.related import related_stories
 
     group_new_entries(config, store, now)
+    release_memory()
     sources = {s.url: s for s in config.sources}
 
     # Every story of the window is ranked on light rows; only those shown are read in full.

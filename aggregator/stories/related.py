@@ -29,6 +29,7 @@ DIVERSITY = 0.1  # the weight of "unlike the links already picked" against "like
 POOL = 24  # the closest stories the picks are made from
 BLOCK = 32  # wanted stories per product (bounds its memory: BLOCK x stories)
 EXPAND = 20  # a story's closest stories, whose own similarities are added to its own
+SUM_ROWS = 4096  # member rows widened to float32 at a time
 SEMANTIC_WEIGHT = 0.8  # related is about the topic, which is more meaning than words
 
 Links = tuple[tuple[str, float], ...]  # (other story id, similarity), best first
@@ -60,7 +61,7 @@ class Centroids:
         self.weight = SEMANTIC_WEIGHT
         self.settings = settings
         lexical = (membership @ tfidf(vectors)[0]).tocsr()
-        semantic = np.asarray(membership @ vectors.semantic.astype(np.float32), np.float32)
+        semantic = _sums(vectors.semantic, owners, len(stories))
         del vectors, membership
         self.semantic_norm = np.linalg.norm(semantic, axis=1)
         semantic /= np.where(self.semantic_norm > 0, self.semantic_norm, 1.0)[:, None]
@@ -82,15 +83,48 @@ class Centroids:
         """Stories similar enough to be one with each of `rows`: grouping's measure (the
         mean similarity of members less the time penalty) reaching its threshold."""
         w, s = self.weight, self.settings
-        sem = self.semantic_unit[rows] @ self.semantic_unit.T
-        sem *= np.outer(self.semantic_norm[rows], self.semantic_norm)
-        lex = (self.lexical_unit[rows] @ self.lexical_columns).toarray()
-        lex *= np.outer(self.lexical_norm[rows], self.lexical_norm)
-        mean = (w * sem + (1 - w) * lex) / np.outer(self.count[rows], self.count)
-        gap = np.abs(self.times[rows][:, None] - self.times[None, :]) / 86400.0
-        mean -= s.time_penalty * np.minimum(gap, 1.0)
+        mean = self._sums_product(rows, w)  # in place from here: rows x window, 4 bytes
+        lex = self._sums_product(rows, 1 - w, lexical=True)
+        mean += lex
+        del lex
+        mean /= self.count[rows][:, None]
+        mean /= self.count[None, :]
+        gap = self.times[rows][:, None] - self.times[None, :]
+        np.abs(gap, out=gap)
+        gap /= 86400.0
+        np.minimum(gap, 1.0, out=gap)
+        gap *= s.time_penalty
+        mean -= gap
         both = self.headline_only[rows][:, None] | self.headline_only[None, :]
         return np.asarray(mean >= np.where(both, s.headline_threshold, s.threshold))
+
+    def _sums_product(
+        self, rows: NDArray[np.int64], weight: float, *, lexical: bool = False
+    ) -> NDArray[np.float32]:
+        """`weight` times the products of the stories' sums in one view, `rows` against
+        every story."""
+        if lexical:
+            product = (self.lexical_unit[rows] @ self.lexical_columns).toarray()
+            norms = self.lexical_norm
+        else:
+            product = self.semantic_unit[rows] @ self.semantic_unit.T
+            norms = self.semantic_norm
+        product *= (weight * norms[rows])[:, None]
+        product *= norms[None, :]
+        return np.asarray(product, np.float32)
+
+
+def _sums(rows: NDArray[np.float16], owners: NDArray[np.int64], n: int) -> NDArray[np.float32]:
+    """The float32 sum of each owner's rows (`owners` ascending), SUM_ROWS rows at a time:
+    the float16 rows are never all widened at once."""
+    sums = np.zeros((n, rows.shape[1]), np.float32)
+    for start in range(0, len(owners), SUM_ROWS):
+        mine = owners[start : start + SUM_ROWS]
+        first = np.flatnonzero(np.r_[True, mine[1:] != mine[:-1]])
+        sums[mine[first]] += np.add.reduceat(
+            rows[start : start + SUM_ROWS], first, axis=0, dtype=np.float32
+        )
+    return sums
 
 
 def related_stories(
