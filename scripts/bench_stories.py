@@ -5,13 +5,16 @@ For each store size (default 10k, 100k and 1M entries, already grouped into stor
 fresh process builds a SQLite store whose entries arrive at a steady rate (default 5,000
 a day, so 1M entries span 200 days), then adds a batch of new entries (default 1,000)
 and times `pipeline.group_new_entries` on it: embedding the new entries, reading the
-window's stored vectors, the candidate search, deciding and writing. The per-entry cost
+window's stored vectors, the candidate search, deciding and writing. With --embedded the
+new entries arrive with their vectors, as a poll stores them (they are made in the parser
+processes), and the time is grouping's alone. The per-entry cost
 must not grow with the store: only the dedupe window (3 days) is loaded, whatever lies
 before it.
 
     python scripts/bench_stories.py                 # 10k 100k 1M
     python scripts/bench_stories.py --sizes 10000 100000
     python scripts/bench_stories.py --sizes 100000 --batch 80000   # a big first import
+    python scripts/bench_stories.py --sizes 100000 --batch 80000 --embedded
 """
 
 from __future__ import annotations
@@ -114,7 +117,7 @@ def config_for(path: Path):  # type: ignore[no-untyped-def]
     return parse_config(f"feeds:\n{feeds}\n", base_dir=path.parent, store_url=f"sqlite:///{path}")
 
 
-def build(path: Path, size: int, batch: int, per_day: int) -> dict[str, float]:
+def build(path: Path, size: int, batch: int, per_day: int, embedded: bool) -> dict[str, float]:
     """Write a store of `size` grouped entries and `batch` new ones (its own process)."""
     from aggregator.store import Store
     from aggregator.stories.vectors import encode
@@ -149,8 +152,13 @@ def build(path: Path, size: int, batch: int, per_day: int) -> dict[str, float]:
         vectors = encode([(r[4], r[6], r[13]) for r in rows])
         db.executemany(insert, [(*r, v) for r, v in zip(rows, vectors, strict=True)])
     new = make_rows(batch, NOW - timedelta(minutes=50), NOW, rng, words, weights, story_base=-1)
+    fresh = encode([(r[4], r[6], r[13]) for r in new]) if embedded else [None] * len(new)
     db.executemany(
-        insert, [(*r[:1], f"new-{i}", *r[2:12], None, r[13], None) for i, r in enumerate(new)]
+        insert,
+        [
+            (*r[:1], f"new-{i}", *r[2:12], None, r[13], v)
+            for i, (r, v) in enumerate(zip(new, fresh, strict=True))
+        ],
     )
     db.commit()
     db.close()
@@ -191,11 +199,15 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--per-day", type=int, default=5000)
+    parser.add_argument(
+        "--embedded", action="store_true", help="new entries arrive with their vectors"
+    )
     parser.add_argument("--build", nargs=2, help=argparse.SUPPRESS)
     parser.add_argument("--group", nargs=2, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.build:
-        print(json.dumps(build(Path(args.build[0]), int(args.build[1]), args.batch, args.per_day)))
+        size = int(args.build[1])
+        print(json.dumps(build(Path(args.build[0]), size, args.batch, args.per_day, args.embedded)))
         return
     if args.group:
         print(json.dumps(group(Path(args.group[0]), int(args.group[1]), args.per_day)))
@@ -209,7 +221,8 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             path = str(Path(tmp) / "bench.sqlite")
             common = ["--batch", str(args.batch), "--per-day", str(args.per_day)]
-            setup = run_child("--build", path, str(size), *common)
+            embedded = ["--embedded"] if args.embedded else []
+            setup = run_child("--build", path, str(size), *common, *embedded)
             r = {**run_child("--group", path, str(size), *common), **setup}
         results.append(r)
         print(
