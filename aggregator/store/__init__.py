@@ -30,6 +30,7 @@ from aggregator.store.points import Points
 from aggregator.store.retention import Pruned, Retention, pruned_keys
 from aggregator.store.rows import (
     CHUNK,
+    STATE_COLUMNS,
     churned_rows,
     loses,
     new_entry,
@@ -125,12 +126,15 @@ class Store(Retention, Claims, Counts, Points, Export):
 
     def feed_state(self, url: str) -> FeedState | None:
         with self._session() as session:
-            row = session.scalars(select(SourceRow).where(SourceRow.url == url)).one_or_none()
+            row = session.execute(select(*STATE_COLUMNS).where(SourceRow.url == url)).one_or_none()
             return to_state(row) if row is not None else None
 
     def feed_states(self) -> dict[str, FeedState]:
+        """Every source's state (and its row id, kept for the writes that follow)."""
         with self._session() as session:
-            return {r.url: to_state(r) for r in session.scalars(select(SourceRow))}
+            rows = session.execute(select(SourceRow.id, *STATE_COLUMNS)).all()
+        self._ids.update((row[1], row[0]) for row in rows)
+        return {row[1]: to_state(row[1:]) for row in rows}
 
     def save_items(
         self, state: FeedState, items: Sequence[Item], *, now: datetime, partial: bool = False

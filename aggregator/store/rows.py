@@ -61,10 +61,14 @@ def churned_rows(
 STATE_FIELDS = tuple(f.name for f in fields(FeedState) if f.name != "url")
 
 
-def to_state(row: SourceRow) -> FeedState:
-    columns = {name: getattr(row, name) for name in STATE_FIELDS}
-    columns["last_error_kind"] = stored_kind(row.last_error_kind)
-    return FeedState(url=row.url, **columns)
+STATE_COLUMNS = (SourceRow.url, *(getattr(SourceRow, name) for name in STATE_FIELDS))
+
+
+def to_state(row: Sequence[Any]) -> FeedState:
+    """A source's state from a row of STATE_COLUMNS (plain columns: no ORM object)."""
+    columns = dict(zip(STATE_FIELDS, row[1:], strict=True))
+    columns["last_error_kind"] = stored_kind(columns["last_error_kind"])
+    return FeedState(url=row[0], **columns)
 
 
 def state_columns(state: FeedState) -> dict[str, Any]:
