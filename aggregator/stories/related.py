@@ -83,35 +83,15 @@ class Centroids:
         """Stories similar enough to be one with each of `rows`: grouping's measure (the
         mean similarity of members less the time penalty) reaching its threshold."""
         w, s = self.weight, self.settings
-        mean = self._sums_product(rows, w)  # in place from here: rows x window, 4 bytes
-        lex = self._sums_product(rows, 1 - w, lexical=True)
-        mean += lex
-        del lex
-        mean /= self.count[rows][:, None]
-        mean /= self.count[None, :]
-        gap = self.times[rows][:, None] - self.times[None, :]
-        np.abs(gap, out=gap)
-        gap /= 86400.0
-        np.minimum(gap, 1.0, out=gap)
-        gap *= s.time_penalty
-        mean -= gap
+        sem = self.semantic_unit[rows] @ self.semantic_unit.T
+        sem *= np.outer(self.semantic_norm[rows], self.semantic_norm)
+        lex = (self.lexical_unit[rows] @ self.lexical_columns).toarray()
+        lex *= np.outer(self.lexical_norm[rows], self.lexical_norm)
+        mean = (w * sem + (1 - w) * lex) / np.outer(self.count[rows], self.count)
+        gap = np.abs(self.times[rows][:, None] - self.times[None, :]) / 86400.0
+        mean -= s.time_penalty * np.minimum(gap, 1.0)
         both = self.headline_only[rows][:, None] | self.headline_only[None, :]
         return np.asarray(mean >= np.where(both, s.headline_threshold, s.threshold))
-
-    def _sums_product(
-        self, rows: NDArray[np.int64], weight: float, *, lexical: bool = False
-    ) -> NDArray[np.float32]:
-        """`weight` times the products of the stories' sums in one view, `rows` against
-        every story."""
-        if lexical:
-            product = (self.lexical_unit[rows] @ self.lexical_columns).toarray()
-            norms = self.lexical_norm
-        else:
-            product = self.semantic_unit[rows] @ self.semantic_unit.T
-            norms = self.semantic_norm
-        product *= (weight * norms[rows])[:, None]
-        product *= norms[None, :]
-        return np.asarray(product, np.float32)
 
 
 def _sums(rows: NDArray[np.float16], owners: NDArray[np.int64], n: int) -> NDArray[np.float32]:
