@@ -173,8 +173,8 @@ def process_and_publish(config: Config, store: Store, now: datetime) -> Publishe
 
     # Every story of the window is ranked on light rows; only those shown are read in full.
     since = now - config.publish.window
-    window = store.window_stories(since=since)  # (created, stored score) by id
-    created = {i: at for i, (at, _) in window.items()}
+    window = store.window_stories(since=since)
+    created = {i: w.created for i, w in window.items()}
 
     def wanted_of(entries: Sequence[StoredEntry]) -> tuple[Story, ...]:
         kept = [e for e in entries if is_wanted(e, sources, config.rules, config.max_age, now)]
@@ -189,8 +189,9 @@ def process_and_publish(config: Config, store: Store, now: datetime) -> Publishe
         for s in stories
     }
     # A score is written when it changed (most do not between two runs minutes apart).
-    stored = {i: score for i, (_, score) in window.items()}
-    store.save_scores({i: v for i, v in scores.items() if stored.get(i) != v}, now=now)
+    store.save_scores(
+        {i: v for i, v in scores.items() if i not in window or not window[i].scored(v)}, now=now
+    )
     ranked = sorted(stories, key=lambda s: (-scores[s.id].value, -s.updated.timestamp(), s.id))
     chosen = {o.name: select_stories(ranked, scores, o) for o in config.publish.all_outputs}
     wanted = {s.id for picked in chosen.values() for s in picked}

@@ -8,6 +8,7 @@ feed's update or none of it.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, literal, null, select, update
+from sqlalchemy import Connection, Text, bindparam, cast, insert, literal, null, select, update
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -30,6 +31,7 @@ from aggregator.store.points import Points
 from aggregator.store.retention import Pruned, Retention, pruned_keys
 from aggregator.store.rows import (
     CHUNK,
+    ENTRY_COLUMNS,
     STATE_COLUMNS,
     churned_rows,
     loses,
@@ -41,6 +43,23 @@ from aggregator.store.rows import (
 )
 
 __all__ = ["HEAD", "Pruned", "Store", "StoryMerge"]
+
+
+@dataclass(frozen=True, slots=True)
+class WindowStory:
+    """A story of the publish window as stored: when it was created, and its last score
+    (None if never scored) with its components as stored (JSON), read only when asked."""
+
+    created: datetime
+    value: float | None
+    parts: str | None
+
+    def scored(self, score: Score) -> bool:
+        """Is `score` the one stored? Most scores move between runs (they age), and then
+        the components are not even read."""
+        if self.value != score.value:
+            return False
+        return _score_of(self.value, json.loads(self.parts) if self.parts else None) == score
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -250,15 +269,15 @@ class Store(Retention, Claims, Counts, Points, Export):
         """When the story was created, and its last stored score (None if never scored)."""
         with self._session() as session:
             row = session.get(StoryRow, story_id)
-            return None if row is None else (row.created, _score_of(row))
+            return None if row is None else (row.created, _score_of(row.score, row.components))
 
-    def window_stories(self, *, since: datetime) -> dict[str, tuple[datetime, Score | None]]:
-        """Every story that has an entry published since `since`: when it was created,
-        and its last stored score (None if never scored)."""
-        query = select(StoryRow.id, StoryRow.created, StoryRow.score, StoryRow.components)
+    def window_stories(self, *, since: datetime) -> dict[str, WindowStory]:
+        """Every story that has an entry published since `since`, as stored."""
+        parts = cast(StoryRow.components, Text)  # decoded only when asked (WindowStory)
+        query = select(StoryRow.id, StoryRow.created, StoryRow.score, parts)
         with self._session() as session:
             rows = session.execute(query.where(StoryRow.id.in_(_stories_since(since))))
-            return {row.id: (row.created, _score_of(row)) for row in rows}
+            return {i: WindowStory(created, value, raw) for i, created, value, raw in rows}
 
     def merged(self, story_id: str) -> StoryMerge | None:
         """Where a story went if it was merged into another (None if it was not)."""
@@ -280,20 +299,21 @@ class Store(Retention, Claims, Counts, Points, Export):
         """Entries as records, read as plain rows (no ORM object per row: a window of tens
         of thousands of entries loads several times faster); their sources are read once,
         not joined to every row."""
-        columns: list[Any] = list(EntryRow.__table__.c)
         left: dict[str, Any] = {}
         if light:
             left = {"summary_html": literal(""), "content_html": null(), "signature": null()}
         if not texts:
             left["text"] = literal("")
-        columns = [left[c.key].label(c.key) if c.key in left else c for c in columns]
+        table = EntryRow.__table__.c
+        columns = [left[c].label(c) if c in left else table[c] for c in ENTRY_COLUMNS]
         query = select(*columns).where(*conditions).order_by(EntryRow.published, EntryRow.id)
         of_source = select(
             SourceRow.id, SourceRow.url, SourceRow.name, SourceRow.weight, SourceRow.tags
         )
         with self._session() as session:
             sources = {r.id: r for r in session.execute(of_source)}
-            return tuple(to_stored(row, sources[row.source_id]) for row in session.execute(query))
+            rows = session.connection().execute(query)  # Core rows: no ORM loading step
+            return tuple(to_stored(row, sources) for row in rows)
 
     def save_scores(self, scores: Mapping[str, Score], *, now: datetime) -> None:
         if not scores:
@@ -331,8 +351,9 @@ def _stories_since(since: datetime) -> Any:
     )
 
 
-def _score_of(row: Any) -> Score | None:
-    if row.score is None:
+def _score_of(value: float | None, components: dict[str, float] | None) -> Score | None:
+    if value is None:
         return None
-    components = tuple((k, float(v)) for k, v in (row.components or {}).items())
-    return Score(value=row.score, components=components)
+    return Score(
+        value=value, components=tuple((k, float(v)) for k, v in (components or {}).items())
+    )

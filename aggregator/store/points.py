@@ -73,7 +73,7 @@ class Points:
             select(*_COLUMNS).join(SourceRow, EntryRow.source_id == SourceRow.id).where(*conditions)
         )
         with self._session() as session:
-            rows = session.execute(query).all()
+            rows = session.connection().execute(query).all()  # Core rows: no ORM loading
         missing = self.fill_vectors([r[0] for r in rows if not current(r[6])])
         vectors = {r[0]: r[6] for r in rows if r[6] is not None and r[0] not in missing}
         vectors.update(missing)

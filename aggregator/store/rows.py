@@ -148,29 +148,58 @@ def loses(row: EntryRow, item: Item) -> bool:
     return shorter or len(item.tags) < len(row.tags or ())
 
 
-def to_stored(entry: EntryRow | Any, source: SourceRow | Any) -> StoredEntry:
-    """An entry row (or plain row) with its source's row (or a plain row of its url, name,
-    weight and tags)."""
+# What `to_stored` reads of an entry's row, in this order.
+ENTRY_COLUMNS = (
+    "id",
+    "source_id",
+    "key",
+    "url",
+    "canonical_url",
+    "title",
+    "summary_html",
+    "text",
+    "author",
+    "tags",
+    "published",
+    "updated",
+    "first_seen",
+    "story_id",
+    "signature",
+    "story_similarity",
+    "story_reason",
+    "vector",
+    "content_html",
+)
+
+
+def to_stored(row: Sequence[Any], sources: Mapping[int, Any]) -> StoredEntry:
+    """A plain row of ENTRY_COLUMNS, with its source's row (of its url, name, weight and
+    tags) by id. Unpacked by position: a window's tens of thousands of rows are read
+    here."""
+    (id_, source_id, key, url, canonical_url, title, summary_html, text, author, tags) = row[:10]
+    (published, updated, first_seen, story_id, signature, similarity, reason) = row[10:17]
+    vector, content_html = row[17], row[18]
+    source = sources[source_id]
     return StoredEntry(
-        id=entry.id,
+        id=id_,
         source_url=source.url,
         source_name=source.name,
         source_weight=source.weight,
-        key=entry.key,
-        url=entry.url,
-        canonical_url=entry.canonical_url,
-        title=entry.title,
-        summary_html=entry.summary_html,
-        text=entry.text,
-        author=entry.author,
-        tags=tuple(dict.fromkeys([*(entry.tags or ()), *(source.tags or ())])),
-        published=entry.published,
-        updated=entry.updated,
-        first_seen=entry.first_seen,
-        story_id=entry.story_id,
-        signature=entry.signature,
-        story_similarity=entry.story_similarity,
-        story_reason=entry.story_reason,
-        vector=entry.vector,
-        content_html=entry.content_html,
+        key=key,
+        url=url,
+        canonical_url=canonical_url,
+        title=title,
+        summary_html=summary_html,
+        text=text,
+        author=author,
+        tags=tuple(dict.fromkeys([*(tags or ()), *(source.tags or ())])),
+        published=published,
+        updated=updated,
+        first_seen=first_seen,
+        story_id=story_id,
+        signature=signature,
+        story_similarity=similarity,
+        story_reason=reason,
+        vector=vector,
+        content_html=content_html,
     )

@@ -24,15 +24,21 @@ def group_stories(
             members[entry.story_id].append(entry)
     stories = []
     for story_id, group in members.items():
-        group.sort(key=_order)
+        if len(group) == 1:  # most stories of a window: no order or choice to make
+            (only,) = group
+            representative, updated = only, max(only.updated, only.first_seen)
+        else:
+            group.sort(key=_order)
+            representative = pick_representative(group, rule)
+            # A story changes when a member is edited or a new source joins it.
+            updated = max(max(m.updated for m in group), max(m.first_seen for m in group))
         stories.append(
             Story(
                 id=story_id,
                 members=tuple(group),
-                representative=pick_representative(group, rule),
+                representative=representative,
                 created=created.get(story_id, group[0].first_seen),
-                # A story changes when a member is edited or a new source joins it.
-                updated=max(max(m.updated for m in group), max(m.first_seen for m in group)),
+                updated=updated,
             )
         )
     return tuple(stories)
