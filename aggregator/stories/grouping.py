@@ -98,15 +98,22 @@ def assign_stories(
     rank = np.empty(len(points), np.int64)
     rank[order] = np.arange(len(points))
     stories = Stories(space, rank)
+    story_ids = [p.story_id or "" for p in known]  # all set: `known` are in stories
     by_url: dict[str, str] = {}
-    for i, p in enumerate(known):
-        assert p.story_id is not None
-        stories.add(p.story_id, i, p.source_url)
+    for p, story_id in zip(known, story_ids, strict=True):
         if p.canonical_url:
-            by_url.setdefault(p.canonical_url, p.story_id)
+            by_url.setdefault(p.canonical_url, story_id)
     ids = [p.id for p in points]
     positions = np.arange(len(known), len(points), dtype=np.int64)
     candidates = space.candidates(positions, settings)
+    # Only the known stories a new entry can meet are summed: those of its candidates and
+    # of its canonical URL (a batch of 400 new entries meets a few thousand of 80,000).
+    near = np.concatenate([np.empty(0, np.int64), *candidates.values()])
+    met = {story_ids[c] for c in np.unique(near[near < len(known)]).tolist()}
+    met.update(by_url[p.canonical_url] for p in new if p.canonical_url in by_url)
+    for i, (p, story_id) in enumerate(zip(known, story_ids, strict=True)):
+        if story_id in met:
+            stories.add(story_id, i, p.source_url)
     story_of = np.full(len(points), -1, np.int64)
     for s, members in enumerate(stories.members):
         story_of[members] = s
