@@ -35,6 +35,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from itertools import chain
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -200,7 +201,7 @@ def _decide(
     space = stories.space
     # The stories of the closest entries, closest first, at most STORIES of them.
     candidates = list(dict.fromkeys(story_of[near].tolist()))[:STORIES]
-    candidates.sort(key=lambda s: stories.ids[s])
+    candidates.sort(key=stories.ids.__getitem__)
     if not candidates:
         return _alone(p), []
     chosen = np.array(candidates, np.int64)
@@ -210,7 +211,7 @@ def _decide(
     lexical_sums, names_seen = space.lexical_sums(
         i,
         names,
-        np.fromiter((m for group in members for m in group), np.int64, int(sizes.sum())),
+        np.fromiter(chain.from_iterable(members), np.int64, int(sizes.sum())),
         np.repeat(np.arange(len(candidates)), sizes),
         len(candidates),
     )
