@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Text, bindparam, cast, insert, literal, null, select, update
+from sqlalchemy import Connection, Text, cast, insert, literal, null, select
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -34,8 +34,10 @@ from aggregator.store.rows import (
     ENTRY_COLUMNS,
     STATE_COLUMNS,
     churned_rows,
+    executemany,
     loses,
     new_entry,
+    to_db,
     to_state,
     to_stored,
     update_entry,
@@ -318,18 +320,18 @@ class Store(Retention, Claims, Counts, Points, Export):
     def save_scores(self, scores: Mapping[str, Score], *, now: datetime) -> None:
         if not scores:
             return
-        statement = (
-            update(StoryRow)
-            .where(StoryRow.id == bindparam("story"))
-            .values(score=bindparam("value"), components=bindparam("parts"), scored_at=now)
-        )
         with self._session.begin() as session:
-            session.connection().execute(  # Core executemany: no ORM bookkeeping per row
-                statement,
-                [
-                    {"story": i, "value": score.value, "parts": dict(score.components)}
-                    for i, score in scores.items()
-                ],
+            db = session.connection()
+            table = StoryRow.__table__.c
+            stamp, to_json = to_db(db, table.scored_at)(now), to_db(db, table.components)
+            parts: dict[tuple[tuple[str, float], ...], Any] = {}  # many stories share them
+            for score in scores.values():
+                if score.components not in parts:
+                    parts[score.components] = to_json(dict(score.components))
+            executemany(
+                db,
+                "UPDATE stories SET score = ?, components = ?, scored_at = ? WHERE id = ?",
+                [(s.value, parts[s.components], stamp, i) for i, s in scores.items()],
             )
 
     def story_created(self, story_ids: Iterable[str]) -> dict[str, datetime]:

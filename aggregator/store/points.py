@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from aggregator.parse.signature import signature
 from aggregator.records import Point
 from aggregator.store.models import EntryRow, SourceRow, StoryRow
-from aggregator.store.rows import CHUNK
+from aggregator.store.rows import CHUNK, executemany
 
 if TYPE_CHECKING:
     from aggregator.stories.grouping import Grouping, Merge
@@ -130,26 +130,11 @@ class Points:
             fresh = [{"id": s, "created": now} for s in story_ids if s not in known]
             if fresh:
                 session.execute(insert(StoryRow), fresh)
-            statement = (
-                update(EntryRow)
-                .where(EntryRow.id == bindparam("entry"))
-                .values(
-                    story_id=bindparam("story"),
-                    story_similarity=bindparam("similarity"),
-                    story_reason=bindparam("reason"),
-                )
-            )
-            session.connection().execute(  # Core executemany: no ORM objects per row
-                statement,
-                [
-                    {
-                        "entry": entry_id,
-                        "story": d.story_id,
-                        "similarity": d.similarity,
-                        "reason": d.reason,
-                    }
-                    for entry_id, d in decisions.items()
-                ],
+            executemany(
+                session.connection(),
+                "UPDATE entries SET story_id = ?, story_similarity = ?, story_reason = ?"
+                " WHERE id = ?",
+                [(d.story_id, d.similarity, d.reason, i) for i, d in decisions.items()],
             )
             _merge(session, grouping.merges, now)
 

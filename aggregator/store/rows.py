@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import json
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import fields
 from datetime import datetime
 from typing import Any
@@ -76,6 +77,29 @@ def state_columns(state: FeedState) -> dict[str, Any]:
     columns = {name: getattr(state, name) for name in STATE_FIELDS}
     kind = state.last_error_kind
     return columns | {"last_error_kind": kind.value if kind is not None else None}
+
+
+def executemany(db: Connection, sql: str, rows: Sequence[tuple[Any, ...]]) -> None:
+    """Run `sql` (placeholders written `?`) once per row, straight through the driver:
+    on tens of thousands of rows SQLAlchemy's per-row parameter processing costs more than
+    the database's own work (saving 76,000 scores: 2.0 s -> 0.5 s). The values must be
+    ready for the driver: see `to_db`."""
+    if db.dialect.paramstyle in ("format", "pyformat"):
+        sql = sql.replace("?", "%s")
+    db.exec_driver_sql(sql, list(rows))
+
+
+def to_db(db: Connection, column: Any) -> Callable[[Any], Any]:
+    """The column type's own conversion of a value for the driver (what SQLAlchemy does to
+    each bound value), to apply once where many rows share a value. Where the dialect
+    leaves JSON to the driver's adapters (psycopg), the value is given as JSON text."""
+    process = column.type.bind_processor(db.dialect) or (lambda value: value)
+
+    def ready(value: Any) -> Any:
+        value = process(value)
+        return json.dumps(value) if isinstance(value, dict | list) else value
+
+    return ready
 
 
 def write_states(db: Connection, states: Mapping[int, FeedState]) -> None:
