@@ -12,6 +12,7 @@ far as running sums. Pure (grouping.py decides; this is what it decides on).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -26,6 +27,7 @@ if TYPE_CHECKING:
 
 DAY = 86400.0
 BLOCK = 512  # new entries per sparse product (bounds its memory)
+COLUMNS = 4096  # pool entries per slice of postings (see `Space.candidates`)
 SHRINK = 100  # entries (see `centred`)
 NAMES_PENALTY = 0.3  # taken off when names or numbers disagree
 MERGE_MARGIN = 1.5  # two stories become one at this times an entry's threshold (measured)
@@ -96,20 +98,27 @@ class Space:
         """For each position, the earlier pool positions (known entries, or new ones
         decided before it) closest in words, within the window: a query keeps its
         `rare_tokens` rarest searchable words, so postings stay short however large the
-        window."""
+        window. At most `max_candidates` each; where equal similarities straddle that
+        limit, the earlier entries are kept (never an accident of the product's order)."""
         lex = self.lexical
         keep = self.searchable[lex.indices]
         pool = sparse.csr_matrix(
             (lex.data * keep, lex.indices.copy(), lex.indptr.copy()), shape=lex.shape
         )
         pool.eliminate_zeros()
-        pool_t = pool.T.tocsr()
+        # The pool's postings in slices of COLUMNS entries: a block meets only the entries
+        # before it, so it is multiplied with the slices that start before its last
+        # position (on a first import, half the products).
+        edges = [*range(0, pool.shape[0], COLUMNS), pool.shape[0]]
+        slices = [(a, pool[a:b].T.tocsr()) for a, b in itertools.pairwise(edges)]
         window = settings.window.total_seconds()
         limit = settings.max_candidates
         found: dict[int, NDArray[np.int64]] = {}
         for start in range(0, len(positions), BLOCK):
             block = positions[start : start + BLOCK]
-            product = (self._rarest(pool, block, settings.rare_tokens) @ pool_t).tocsr()
+            query = self._rarest(pool, block, settings.rare_tokens)
+            parts = [query @ postings for a, postings in slices if a < block[-1]]
+            product = sparse.hstack(parts, format="csr") if parts else query[:, :0].tocsr()
             rows = np.repeat(np.arange(len(block)), np.diff(product.indptr))
             cols, vals, queries = product.indices, product.data, block[rows]
             near = (cols < queries) & (np.abs(self.times[cols] - self.times[queries]) <= window)
@@ -119,6 +128,8 @@ class Space:
                 c, v = cols[bounds[r] : bounds[r + 1]], vals[bounds[r] : bounds[r + 1]]
                 if len(c) > limit:
                     top = np.argpartition(-v, limit)[:limit]
+                    if np.count_nonzero(v >= v[top].min()) > limit:  # ties at the edge:
+                        top = np.lexsort((c, -v))[:limit]  # the earlier entries, always
                     c, v = c[top], v[top]
                 found[i] = c[np.lexsort((c, -v))]  # closest first
         return found
