@@ -128,8 +128,11 @@ class Space:
                 c, v = cols[bounds[r] : bounds[r + 1]], vals[bounds[r] : bounds[r + 1]]
                 if len(c) > limit:
                     top = np.argpartition(-v, limit)[:limit]
-                    if np.count_nonzero(v >= v[top].min()) > limit:  # ties at the edge:
-                        top = np.lexsort((c, -v))[:limit]  # the earlier entries, always
+                    least = v[top].min()
+                    if np.count_nonzero(v >= least) > limit:  # ties at the edge: the
+                        above, tied = np.flatnonzero(v > least), np.flatnonzero(v == least)
+                        k = limit - len(above)  # earliest of the tied, whatever the order
+                        top = np.concatenate([above, tied[np.argpartition(c[tied], k - 1)[:k]]])
                     c, v = c[top], v[top]
                 found[i] = c[np.lexsort((c, -v))]  # closest first
         return found

@@ -9,8 +9,9 @@ from dataclasses import replace
 import numpy as np
 
 from aggregator.records import DedupeSettings
-from aggregator.stories.grouping import assign_stories, story_id_for
+from aggregator.stories.grouping import assign_stories, canonical_order, story_id_for
 from aggregator.stories.members import group_stories
+from aggregator.stories.pool import Space
 from aggregator.stories.related import related_stories
 from aggregator.stories.vectors import encode, unpack
 from tests.records import entry, points
@@ -185,3 +186,18 @@ def test_related_never_itself_nor_a_copy_and_stable_whatever_the_order():
     assert all(len(found) == 2 for found in links.values())  # as many as asked for
     assert related(list(reversed(stories))) == links
     assert related_stories(stories, ["a"], 0, SETTINGS) == {"a": ()}
+
+
+def test_equal_candidates_at_the_limit_keep_the_earliest_entries():
+    """Forty known copies of one report are equally close to a new one; the search keeps
+    `max_candidates` of them, and always the earliest (never an accident of the sparse
+    product's order), whichever order the entries came in."""
+    known = [
+        entry(i, source=f"https://s{i}.example/f", story=f"s{i}", text=AURORA, hours_ago=2)
+        for i in range(1, 41)
+    ]
+    new = entry(100, title="Helix releases Aurora-70B", text=AURORA)
+    for order in (known, known[::-1], known[1::2] + known[::2]):
+        pool = [*sorted(points(order), key=canonical_order), *points([new])]
+        found = Space(pool, SETTINGS).candidates(np.array([len(known)]), SETTINGS)
+        assert sorted(found[len(known)].tolist()) == list(range(SETTINGS.max_candidates))
