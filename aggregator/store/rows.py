@@ -200,9 +200,27 @@ def to_stored(row: Sequence[Any], sources: Mapping[int, Any]) -> StoredEntry:
     """A plain row of ENTRY_COLUMNS, with its source's row (of its url, name, weight and
     tags) by id. Unpacked by position: a window's tens of thousands of rows are read
     here."""
-    (id_, source_id, key, url, canonical_url, title, summary_html, text, author, tags) = row[:10]
-    (published, updated, first_seen, story_id, signature, similarity, reason) = row[10:17]
-    vector, content_html = row[17], row[18]
+    (
+        id_,
+        source_id,
+        key,
+        url,
+        canonical_url,
+        title,
+        summary_html,
+        text,
+        author,
+        tags,
+        published,
+        updated,
+        first_seen,
+        story_id,
+        signature,
+        similarity,
+        reason,
+        vector,
+        content_html,
+    ) = row  # as many names as ENTRY_COLUMNS: a row of another shape is an error here
     source = sources[source_id]
     return StoredEntry(
         id=id_,
